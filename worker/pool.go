@@ -1,0 +1,212 @@
+// Package worker runs the consumers that take call summaries from SQS and
+// apply them to Salesforce. It owns the receive loop, the bounded set of
+// handlers, the outcome of every message, acknowledgements, dead-lettering
+// and the pool-wide pause on systemic faults. It is the only package besides
+// cmd that logs.
+package worker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/rs/zerolog"
+
+	"github.com/callsummary/connector/salesforce"
+)
+
+// Salesforce is what the worker needs from the Salesforce client.
+type Salesforce interface {
+	// Apply writes one summary into its record.
+	Apply(ctx context.Context, s salesforce.Summary) (salesforce.Result, error)
+	// Probe checks that credentials and setup work again after a pause.
+	Probe(ctx context.Context) error
+	// APIUsage reports the org's last known API usage and daily limit.
+	APIUsage() (used, limit int64)
+}
+
+// Queue is the part of the SQS API the worker uses; *sqs.Client satisfies it.
+type Queue interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput,
+		opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput,
+		opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput,
+		opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput,
+		opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput,
+		opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// Config tunes a Pool. Zero values take the defaults documented per field.
+type Config struct {
+	QueueURL string // source queue; required
+	DLQURL   string // dead-letter queue; required
+
+	Receivers         int           // concurrent long polls; default 2
+	Concurrency       int           // messages handled at once; default 16
+	WaitTime          time.Duration // long-poll wait; default 20 s
+	MaxMessages       int           // per receive, 1..10; default 10
+	VisibilityTimeout time.Duration // per receive; 0 keeps the queue's own
+
+	NotFoundGrace   time.Duration // retry a missing record this long after the first send
+	APIUsageCeiling float64       // pause above this share of the daily API limit; 0 = never
+	RetryMaxElapsed time.Duration // in-process backoff budget per message; default 30 s
+	RetryInitial    time.Duration // first in-process backoff step; default 200 ms
+	DrainTimeout    time.Duration // how long shutdown waits for handlers; default 30 s
+	AckTimeout      time.Duration // per delete or dead-letter call; default 10 s
+
+	OutageThreshold int // pause after this many messages in a row fail transiently; default 5
+
+	ProbeInitial time.Duration // first probe delay while paused; default 1 s
+	ProbeMax     time.Duration // longest probe delay; default 1 min
+	MaxBodyBytes int           // larger bodies are invalid; default 1 MiB
+
+	Logger zerolog.Logger
+	Now    func() time.Time // default time.Now
+}
+
+func (c Config) withDefaults() Config {
+	setDuration(&c.WaitTime, 20*time.Second)
+	setDuration(&c.RetryMaxElapsed, 30*time.Second)
+	setDuration(&c.RetryInitial, 200*time.Millisecond)
+	setDuration(&c.DrainTimeout, 30*time.Second)
+	setDuration(&c.AckTimeout, 10*time.Second)
+	setDuration(&c.ProbeInitial, time.Second)
+	setDuration(&c.ProbeMax, time.Minute)
+	setInt(&c.Receivers, 2)
+	setInt(&c.Concurrency, 16)
+	setInt(&c.MaxMessages, 10)
+	setInt(&c.MaxBodyBytes, 1<<20)
+	setInt(&c.OutageThreshold, 5)
+	if c.MaxMessages > 10 {
+		c.MaxMessages = 10
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+func setDuration(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+func setInt(n *int, def int) {
+	if *n <= 0 {
+		*n = def
+	}
+}
+
+// Pool is a set of consumers sharing one queue, one Salesforce client and a
+// bounded number of handler slots. Create it with New and start it with Run;
+// its methods are safe for concurrent use.
+type Pool struct {
+	cfg   Config
+	queue Queue
+	sf    Salesforce
+	log   zerolog.Logger
+
+	slots    chan struct{} // one token per free handler slot
+	gate     *gate
+	acks     *acker
+	stats    *Stats
+	handlers sync.WaitGroup
+	// transientRun counts messages in a row that failed transiently.
+	transientRun atomic.Int64
+	running      chan struct{} // closed once Run has started its consumers
+}
+
+// New returns a Pool that is not yet running.
+func New(cfg Config, queue Queue, sf Salesforce) (*Pool, error) {
+	if cfg.QueueURL == "" || cfg.DLQURL == "" {
+		return nil, errors.New("worker: queue and dead-letter queue URLs are required")
+	}
+	cfg = cfg.withDefaults()
+	p := &Pool{
+		cfg:     cfg,
+		queue:   queue,
+		sf:      sf,
+		log:     cfg.Logger.With().Str("component", "worker").Logger(),
+		slots:   make(chan struct{}, cfg.Concurrency),
+		stats:   newStats(),
+		running: make(chan struct{}),
+	}
+	for range cfg.Concurrency {
+		p.slots <- struct{}{}
+	}
+	p.gate = newGate()
+	p.acks = newAcker(queue, cfg, p.log, p.stats)
+	return p, nil
+}
+
+// Run starts the consumers and blocks until ctx is cancelled and every
+// message already received has an outcome (or the drain deadline passed).
+// Cancellation is the normal way to stop it and is not an error.
+func (p *Pool) Run(ctx context.Context) error {
+	handlerCtx, stopHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHandlers()
+
+	p.acks.start()
+	var receivers sync.WaitGroup
+	for i := range p.cfg.Receivers {
+		receivers.Add(1)
+		go func() {
+			defer receivers.Done()
+			p.receiveLoop(ctx, handlerCtx, i)
+		}()
+	}
+	close(p.running)
+	p.log.Info().Int("receivers", p.cfg.Receivers).Int("concurrency", p.cfg.Concurrency).
+		Str("queue", p.cfg.QueueURL).Msg("worker started")
+
+	<-ctx.Done()
+	receivers.Wait()
+	p.drain(stopHandlers)
+	p.gate.close()
+	p.acks.stop()
+	p.log.Info().Msg("worker stopped")
+	return nil
+}
+
+// drain waits for in-flight handlers, cancelling them at the drain deadline.
+func (p *Pool) drain(stopHandlers context.CancelFunc) {
+	done := make(chan struct{})
+	go func() {
+		p.handlers.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(p.cfg.DrainTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return
+	case <-timer.C:
+		p.log.Warn().Dur("drain_timeout", p.cfg.DrainTimeout).
+			Msg("drain deadline passed; cancelling in-flight messages, SQS will redeliver them")
+		stopHandlers()
+		<-done
+	}
+}
+
+// Ready reports whether the pool is running and not paused.
+func (p *Pool) Ready() bool {
+	select {
+	case <-p.running:
+		return !p.gate.isPaused()
+	default:
+		return false
+	}
+}
+
+// Paused reports whether the pool is paused and why.
+func (p *Pool) Paused() (bool, string) { return p.gate.state() }
+
+// Stats returns a snapshot of the outcome counters.
+func (p *Pool) Stats() Snapshot { return p.stats.snapshot() }
