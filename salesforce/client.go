@@ -312,9 +312,17 @@ func (r *response) apiError() *APIError {
 func setRestError(e *APIError, re restError) {
 	e.Code = re.ErrorCode
 	if re.Message != "" {
-		e.Message = re.Message
+		e.Message = scrubValue(re.Message)
 	}
 	e.Fields = re.Fields
+}
+
+// valueEcho matches the part of a STRING_TOO_LONG message that repeats the
+// value sent, which is summary text and must not reach logs or the DLQ.
+var valueEcho = regexp.MustCompile(`(?s)data value too large: .*\(max length=`)
+
+func scrubValue(msg string) string {
+	return valueEcho.ReplaceAllLiteralString(msg, "data value too large: [value omitted] (max length=")
 }
 
 func isInvalidSession(r *response) bool {

@@ -154,3 +154,16 @@ func TestAPIErrorMessageIsOneLine(t *testing.T) {
 		t.Errorf("Error() is %d bytes, want it shortened", len(got))
 	}
 }
+
+func TestAPIErrorOmitsEchoedValue(t *testing.T) {
+	body := `[{"message":"Comments: data value too large: private words of the customer\nmore (max length=500)",` +
+		`"errorCode":"STRING_TOO_LONG","fields":["Description"]}]`
+	r := &response{status: 400, body: []byte(body)}
+	got := r.apiError()
+	if strings.Contains(got.Error(), "private words") {
+		t.Fatalf("error repeats the value: %q", got.Error())
+	}
+	if want := "Comments: data value too large: [value omitted] (max length=500)"; got.Message != want {
+		t.Errorf("message: got %q, want %q", got.Message, want)
+	}
+}
