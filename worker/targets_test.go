@@ -112,7 +112,9 @@ var (
 // binary, or skips when no Docker engine answers.
 func localStackEndpoint(t *testing.T) string {
 	t.Helper()
-	testcontainers.SkipIfProviderIsNotHealthy(t)
+	if err := dockerHealth(); err != nil {
+		t.Skipf("LocalStack (%s) not started: no Docker engine reachable: %v", LocalStackImage, err)
+	}
 	localStackOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
@@ -129,6 +131,23 @@ func localStackEndpoint(t *testing.T) string {
 		t.Fatalf("start LocalStack %s: %v", LocalStackImage, localStackErr)
 	}
 	return localStackURL
+}
+
+// dockerHealth reports why testcontainers cannot reach a Docker engine.
+func dockerHealth() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("testcontainers: %v", r)
+		}
+	}()
+	provider, err := testcontainers.ProviderDefault.GetProvider()
+	if err != nil {
+		return err
+	}
+	defer provider.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return provider.Health(ctx)
 }
 
 func TestMain(m *testing.M) {

@@ -1,0 +1,58 @@
+# Summary connector: build, test, demo.
+#
+#   make demo   run everything in one process against local fakes (needs Go only)
+#   make test   lint, then all tests with -race, including the end-to-end cases on
+#               the fauxqs SQS emulator (installed with npm, started and stopped here)
+
+SHELL       := /bin/bash
+GO          ?= go
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FAUXQS      := tools/fauxqs/fauxqs.sh
+TEST_FLAGS  ?= -race -count=1 -timeout 9m
+
+.PHONY: all build demo test unit lint fmt vet staticcheck fauxqs-start fauxqs-stop clean
+
+all: build
+
+build:
+	$(GO) build -o bin/connector ./cmd/connector
+
+demo:
+	$(GO) run ./cmd/connector demo
+
+# test starts fauxqs, runs every package's tests against it and the in-process
+# server, and stops it again whatever the outcome.
+test: lint
+	@set -euo pipefail; mkdir -p .cache; \
+	endpoint=$$($(FAUXQS) start); \
+	trap '$(FAUXQS) stop' EXIT; \
+	echo "fauxqs SQS emulator at $$endpoint"; \
+	SQS_EMULATOR_ENDPOINT=$$endpoint REQUIRE_SQS_EMULATOR=1 \
+		$(GO) test $(TEST_FLAGS) -v ./... 2>&1 | tee .cache/test.log | \
+		grep -vE '^=== (RUN|PAUSE|CONT|NAME)'; \
+	echo "full test log: .cache/test.log"
+
+# unit runs the tests without the external emulator (its cases skip and say so).
+unit:
+	$(GO) test $(TEST_FLAGS) ./...
+
+lint: fmt vet staticcheck
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+fauxqs-start:
+	@$(FAUXQS) start
+
+fauxqs-stop:
+	@$(FAUXQS) stop
+
+clean:
+	rm -rf bin .cache
