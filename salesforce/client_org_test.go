@@ -47,19 +47,7 @@ func startOrg(t *testing.T) *orgEnv {
 
 func (e *orgEnv) client(mode WriteMode, edit func(*Config)) *Client {
 	e.t.Helper()
-	cfg := Config{
-		Domain: e.srv.Domain, ClientID: testClientID, ClientSecret: testSecret,
-		APIVersion: "66.0", Object: "Task", LookupField: "Call_Id__c",
-		TargetField: "Summary__c", WriteMode: mode,
-	}
-	if edit != nil {
-		edit(&cfg)
-	}
-	c, err := New(cfg)
-	if err != nil {
-		e.t.Fatalf("New: %v", err)
-	}
-	return c
+	return newTestClient(e.t, e.srv.Domain, mode, edit)
 }
 
 // summaryOf returns the target field of a record, "" for null.

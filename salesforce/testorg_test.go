@@ -141,8 +141,15 @@ func (o *testOrg) setDescribe(body string) {
 // client returns a client for o in mode, after changes by edit (may be nil).
 func (o *testOrg) client(mode WriteMode, edit func(*Config)) *Client {
 	o.t.Helper()
+	return newTestClient(o.t, o.token.URL, mode, edit)
+}
+
+// newTestClient returns a client of the test credentials for the org whose
+// token endpoint is at domain, after changes by edit (may be nil).
+func newTestClient(t *testing.T, domain string, mode WriteMode, edit func(*Config)) *Client {
+	t.Helper()
 	cfg := Config{
-		Domain: o.token.URL, ClientID: testClientID, ClientSecret: testSecret,
+		Domain: domain, ClientID: testClientID, ClientSecret: testSecret,
 		APIVersion: "66.0", Object: "Task", LookupField: "Call_Id__c",
 		TargetField: "Summary__c", WriteMode: mode,
 	}
@@ -151,7 +158,7 @@ func (o *testOrg) client(mode WriteMode, edit func(*Config)) *Client {
 	}
 	c, err := New(cfg)
 	if err != nil {
-		o.t.Fatalf("New: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return c
 }
