@@ -46,7 +46,7 @@ func (p *Pool) deadLetter(m types.Message, d decision) error {
 }
 
 // deadLetterAttributes returns ours plus as many of upstream's as fit in the
-// ten SQS allows, upstream's in name order. Our own attributes from an
+// ten SQS allows and in the message size limit, upstream's in name order. Our own attributes from an
 // earlier dead-lettering are dropped, except the replay counter.
 func (p *Pool) deadLetterAttributes(m types.Message, d decision) map[string]types.MessageAttributeValue {
 	attrs := map[string]types.MessageAttributeValue{
@@ -63,13 +63,34 @@ func (p *Pool) deadLetterAttributes(m types.Message, d decision) map[string]type
 		}
 	}
 	sort.Strings(names)
+	size := len(aws.ToString(m.Body)) + attributesSize(attrs)
 	for _, name := range names {
 		if len(attrs) == maxAttributes {
 			break
 		}
-		attrs[name] = m.MessageAttributes[name]
+		v := m.MessageAttributes[name]
+		if size+attributeSize(name, v) > p.cfg.MaxBodyBytes {
+			continue
+		}
+		attrs[name] = v
+		size += attributeSize(name, v)
 	}
 	return attrs
+}
+
+// attributeSize counts an attribute as SQS does against the message size:
+// name, data type and value.
+func attributeSize(name string, v types.MessageAttributeValue) int {
+	return len(name) + len(aws.ToString(v.DataType)) + len(aws.ToString(v.StringValue)) +
+		len(v.BinaryValue)
+}
+
+func attributesSize(attrs map[string]types.MessageAttributeValue) int {
+	n := 0
+	for name, v := range attrs {
+		n += attributeSize(name, v)
+	}
+	return n
 }
 
 func stringAttr(s string) types.MessageAttributeValue {
