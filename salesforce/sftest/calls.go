@@ -7,23 +7,35 @@ import (
 
 // Endpoint names used as keys of Calls.ByEndpoint.
 const (
-	EndpointToken           = "token"
-	EndpointVersions        = "versions"
-	EndpointDescribe        = "describe"
-	EndpointQuery           = "query"
-	EndpointRecordGet       = "record-get"
-	EndpointRecordPatch     = "record-patch"
-	EndpointExternalIDGet   = "externalid-get"
-	EndpointExternalIDPatch = "externalid-patch"
-	EndpointExternalIDPost  = "externalid-post"
-	EndpointOther           = "other" // no known resource: answered 404 or 405
+	EndpointToken            = "token"
+	EndpointVersions         = "versions"
+	EndpointDescribe         = "describe"
+	EndpointQuery            = "query"
+	EndpointRecordGet        = "record-get"
+	EndpointRecordPatch      = "record-patch"
+	EndpointExternalIDGet    = "externalid-get"
+	EndpointExternalIDPatch  = "externalid-patch"
+	EndpointExternalIDPost   = "externalid-post"
+	EndpointCollectionsGet   = "collections-get" // sObject Collections retrieve, by GET or POST
+	EndpointCollectionsPatch = "collections-patch"
+	EndpointComposite        = "composite"
+	EndpointOther            = "other" // no known resource: answered 404 or 405
 )
+
+// SubrequestPrefix starts the ByEndpoint key of a composite subrequest,
+// followed by the name of the resource it ran, such as
+// "composite-sub:record-patch".
+const SubrequestPrefix = "composite-sub:"
 
 // Calls counts requests. Token counts token requests, granted or not. API
 // counts the calls the daily allowance would charge: authenticated data
 // calls, whatever they answered (injected faults included), but not the
-// token endpoint, the versions list or calls refused with 401. ByEndpoint
-// counts every request by resource, whether it was authenticated or not.
+// token endpoint, the versions list or calls refused with 401. A composite
+// request or an sObject Collections request is one API call, however many
+// records or subrequests it holds. ByEndpoint counts every request by
+// resource, whether it was authenticated or not, and every subrequest a
+// composite ran under SubrequestPrefix plus its resource; subrequests are
+// never charged.
 type Calls struct {
 	Token, API int64
 	ByEndpoint map[string]int64

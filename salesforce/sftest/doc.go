@@ -53,6 +53,43 @@
 //     NOT_FOUND) and ill-formed ids (404 "Provided external ID field does
 //     not exist or is not accessible: X"). A write to a unique field that
 //     another record holds answers DUPLICATE_VALUE.
+//   - sObject Collections (§6), from version 42.0 (404 before):
+//     GET composite/sobjects/{Object}?ids=&fields= and POST of that path
+//     with {"ids":[...],"fields":[...]} answer the records in the order of
+//     the ids, with null for ids that are ill-formed, of another object,
+//     unknown or deleted, and with only attributes and the fields asked
+//     for. Both parameters are required; an unknown field is 400
+//     INVALID_FIELD. PATCH composite/sobjects with {"allOrNone","records"}
+//     takes up to 200 records, each with attributes.type and id, processed
+//     in order, and answers 200 with one {id, success, errors} per record
+//     in request order, errors being {statusCode, message, fields}: the
+//     checks of a single PATCH (INVALID_FIELD,
+//     INVALID_FIELD_FOR_INSERT_UPDATE, STRING_TOO_LONG, DUPLICATE_VALUE,
+//     ENTITY_IS_DELETED) plus MALFORMED_ID "<Label> ID: id value of
+//     incorrect type: X" with fields ["Id"] and no id in the result, also
+//     for an id of another object. With allOrNone, one failure writes
+//     nothing and the other records answer
+//     ALL_OR_NONE_OPERATION_ROLLED_BACK. More than 200 records is 400
+//     EXCEEDED_ID_LIMIT "record limit reached. cannot submit more than 200
+//     records into this call". If-Unmodified-Since is ignored there: the
+//     spec documents conditional headers for sObject Rows only. Mixed types
+//     are accepted; the limit of 10 type chunks is not enforced. Create and
+//     delete through collections are not served (405).
+//   - Composite (§6): POST composite with {"allOrNone",
+//     "collateSubrequests", "compositeRequest"} answers 200 with
+//     {"compositeResponse":[{body, httpHeaders, httpStatusCode,
+//     referenceId}]} in order, whatever the subrequests answered; a body
+//     is null for a 204. It refuses with a top-level 400, running nothing,
+//     more than 25 subrequests, more than 5 query or collections
+//     subrequests, and Accept, Authorization or Content-Type in
+//     httpHeaders. Each subrequest runs through the same routes and
+//     resources as a direct call, so its answers, If-Unmodified-Since (412
+//     inside the 200) included, are those of the resource. With allOrNone
+//     and a failed subrequest (status 400 or more, or a collections
+//     subrequest with a failed record), the writes of the earlier
+//     subrequests are undone and every other subrequest answers 400
+//     PROCESSING_HALTED; a composite allOrNone also forces allOrNone on its
+//     collections subrequests. The whole composite is one API call.
 //   - Limits (§7): every data response, errors included, carries
 //     Sforce-Limit-Info: api-usage=N/M; GET /services/data/ needs no token
 //     and carries none. Versions 31.0 to 68.0 are served, 21.0 to 30.0
@@ -69,17 +106,51 @@
 // Responses are JSON with Content-Type application/json;charset=UTF-8.
 // REST errors are arrays of {message, errorCode[, fields]}.
 //
+// # Composite subrequests
+//
+// A subrequest is served like a direct call, minus what belongs to the
+// top-level request: it is not charged, authenticated, delayed, hooked or
+// drawn a FailNext or SetFaultRate fault, and its httpHeaders leave out
+// Content-Type and Sforce-Limit-Info. Its API version is checked (410 and
+// 404 as for a direct call). A url that does not start with
+// /services/data/ answers that subrequest 404 NOT_FOUND, as a path naming
+// no resource does; a subrequest that is itself a composite answers 400
+// INVALID_INPUT. @{reference} substitution is not implemented: a url or
+// body containing "@{" is refused with a top-level 400 INVALID_INPUT
+// saying so. collateSubrequests is accepted and changes nothing.
+//
+// Subrequests run one after another, each taking the org's lock for itself,
+// so other requests may interleave between them. The all-or-none undo
+// keeps a journal: before the first write of the composite to a record it
+// copies the record's values, and it notes records an upsert created; the
+// undo restores those values (LastModifiedDate included) and removes the
+// created records. A write another request made to the same record between
+// two subrequests is therefore lost by the undo, where Salesforce would
+// have held a row lock. A collections PATCH holds the lock for all its
+// records and undoes itself the same way.
+//
 // # Knobs
 //
 //   - SetClock: the time for CreatedDate, LastModifiedDate and issued_at.
 //   - ExpireTokens, SetTokenLifetime (calls per token), SetRunAsUser,
 //     SetInvalidClientStatus (400 by default; the real status is
 //     unconfirmed).
-//   - SetLatency: delay added to each data call.
+//   - SetLatency: delay added to each data call; once per composite, not
+//     per subrequest.
 //   - FailNext and SetFaultRate with FaultUnavailable, FaultLockRow,
-//     FaultRequestLimit, FaultServerError or any Fault.
+//     FaultRequestLimit, FaultServerError or any Fault. They apply to
+//     top-level calls: a composite answers the fault as a whole and runs
+//     none of its subrequests.
+//   - SetRecordFaultRate: each record of a collections PATCH, and each
+//     single-record write subrequest of a composite (record PATCH or
+//     upsert), fails alone with the given Fault and probability, after its
+//     own checks and before it is written. A collections record gets
+//     {statusCode: Code, message: Message, fields: []}; a subrequest gets
+//     the Fault's status and REST error body. Direct calls are unaffected.
 //   - SetHook: a function run at the start of each data request, before
-//     authentication, for example to race a write.
+//     authentication, for example to race a write; once per composite, not
+//     per subrequest, and not at all for a collections GET refused with
+//     414.
 //   - SetUsage and SetEnforceLimit: the api-usage figures, and whether
 //     reaching the limit answers 403 REQUEST_LIMIT_EXCEEDED (off by
 //     default).
@@ -93,7 +164,11 @@
 //     (ignored by default, as documented).
 //
 // Calls counts requests: Token for the token endpoint, API for charged data
-// calls, ByEndpoint by resource name (the Endpoint constants).
+// calls, ByEndpoint by resource name (the Endpoint constants). A composite
+// or collections request is one API call whatever it holds; the
+// subrequests a composite ran are counted in ByEndpoint under
+// SubrequestPrefix plus their resource name, such as
+// "composite-sub:record-patch", and never charged.
 //
 // # Guesses
 //
@@ -105,12 +180,48 @@
 // statement over 100,000, the echoed value in STRING_TOO_LONG (clipped to
 // 100 characters), and the metadata of describe beyond the keys above.
 //
+// For sObject Collections and Composite the guesses are:
+//
+//   - A collections GET whose request URI is over 16 KiB (16,384 bytes,
+//     so about 800 ids fit, as §6 says) answers 414 URI_TOO_LONG before
+//     authentication, uncharged and without Sforce-Limit-Info, as a front
+//     end would; the real 414 may not be JSON at all. Subrequests are not
+//     checked.
+//   - More than 2,000 ids in a retrieve: 400 EXCEEDED_ID_LIMIT, worded as
+//     the observed 200-record error with 2000. A missing ids, fields or
+//     records: 400 MISSING_ARGUMENT. An unknown object in a retrieve: 404
+//     NOT_FOUND.
+//   - The status 400 of EXCEEDED_ID_LIMIT for more than 200 records (§6
+//     leaves it open).
+//   - A record with no id: MISSING_ARGUMENT "Id not specified in an
+//     update call", as SOAP updates answer. A well-formed id of the right
+//     object naming no record: INVALID_CROSS_REFERENCE_KEY "invalid cross
+//     reference id". The result carries the id whenever it was well formed
+//     and of the record's type, and omits it otherwise.
+//   - The message of ALL_OR_NONE_OPERATION_ROLLED_BACK.
+//   - A record that is not an object, a value that cannot be read (400
+//     JSON_PARSER_ERROR) and a missing or unknown attributes.type (400
+//     INVALID_TYPE) make the whole collections request fail, writing
+//     nothing.
+//   - Composite refusals: LIMIT_EXCEEDED for the 25 and 5 limits,
+//     INVALID_INPUT for forbidden headers, a method other than GET, POST,
+//     PATCH, PUT or DELETE, a missing url or referenceId, an empty
+//     compositeRequest or "@{"; JSON_PARSER_ERROR for bad JSON.
+//   - PROCESSING_HALTED bodies are [{message, errorCode}] with status 400
+//     (documented) and the observed message "The transaction was rolled
+//     back since another operation in the same transaction failed.", for
+//     subrequests undone and for those never run alike.
+//   - The versions: collections need 42.0 (§6); composite is served on
+//     every served version, as §6 gives no first version.
+//
 // # Adding resources
 //
 // Every data request enters through one handler that routes it (route),
 // counts it, applies latency and the hook, checks version, session, limit
-// and faults (admit), and then runs the resource. New resources such as
-// sObject Collections and Composite add a case to route and an Endpoint
-// name; a composite request can serve its subrequests through the same
-// routes without charging them again.
+// and faults (admit), and then runs the resource. A new resource adds a
+// case to route and an Endpoint name; composite subrequests reach it
+// through the same route, with runSubrequest standing in for admit. A
+// resource that writes records saves them in call.journal before changing
+// them, and draws recordFault before a single-record write, so that
+// composite all-or-none and SetRecordFaultRate cover it.
 package sftest

@@ -20,12 +20,14 @@ var (
 	FaultServerError  = Fault{500, "UNKNOWN_EXCEPTION", "An unexpected error occurred..."}
 )
 
-// faultState holds the pending and random faults.
+// faultState holds the pending and random faults: rates for whole calls,
+// recordRates for single records of collections and composite writes.
 type faultState struct {
-	mu        sync.Mutex
-	pending   int
-	nextFault Fault
-	rates     []faultRate
+	mu          sync.Mutex
+	pending     int
+	nextFault   Fault
+	rates       []faultRate
+	recordRates []faultRate
 }
 
 type faultRate struct {
@@ -49,9 +51,28 @@ func (o *Org) FailNext(n int, f Fault) {
 func (o *Org) SetFaultRate(rate float64, f Fault) {
 	o.faults.mu.Lock()
 	defer o.faults.mu.Unlock()
+	o.faults.rates = withRate(o.faults.rates, rate, f)
+}
 
-	kept := o.faults.rates[:0]
-	for _, fr := range o.faults.rates {
+// SetRecordFaultRate makes single records fail with f, each with the given
+// probability: every record of an sObject Collections PATCH, and every
+// write subrequest of a composite request (a record PATCH or an upsert; a
+// collections subrequest draws per record instead). A record drawn fails
+// alone, after its own checks and before it is written, so a client can be
+// tested for mapping per-record errors, such as UNABLE_TO_LOCK_ROW, to the
+// right records. Whole calls are not affected; rates combine as in
+// SetFaultRate, and a rate of 0 removes f.
+func (o *Org) SetRecordFaultRate(rate float64, f Fault) {
+	o.faults.mu.Lock()
+	defer o.faults.mu.Unlock()
+	o.faults.recordRates = withRate(o.faults.recordRates, rate, f)
+}
+
+// withRate returns rates with the entry for f replaced, or removed when
+// rate is not positive.
+func withRate(rates []faultRate, rate float64, f Fault) []faultRate {
+	kept := rates[:0]
+	for _, fr := range rates {
 		if fr.fault != f {
 			kept = append(kept, fr)
 		}
@@ -59,7 +80,7 @@ func (o *Org) SetFaultRate(rate float64, f Fault) {
 	if rate > 0 {
 		kept = append(kept, faultRate{rate: rate, fault: f})
 	}
-	o.faults.rates = kept
+	return kept
 }
 
 // draw picks the fault this call answers, if any.
@@ -71,11 +92,22 @@ func (fs *faultState) draw() (Fault, bool) {
 		fs.pending--
 		return fs.nextFault, true
 	}
-	if len(fs.rates) == 0 {
+	return drawRate(fs.rates)
+}
+
+// drawRecord picks the fault one record answers, if any.
+func (fs *faultState) drawRecord() (Fault, bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return drawRate(fs.recordRates)
+}
+
+func drawRate(rates []faultRate) (Fault, bool) {
+	if len(rates) == 0 {
 		return Fault{}, false
 	}
 	u := rand.Float64()
-	for _, fr := range fs.rates {
+	for _, fr := range rates {
 		if u < fr.rate {
 			return fr.fault, true
 		}

@@ -120,6 +120,10 @@ func (o *Org) patchRecord(c *call, objName, idSeg string, members []fieldValue) 
 	if f := checkUnique(s, rec, changes); f != nil {
 		return f
 	}
+	if f := o.recordFault(c); f != nil {
+		return f
+	}
+	c.journal.save(s, rec)
 	o.apply(s, rec, changes)
 	return nil
 }
@@ -274,14 +278,14 @@ func (o *Org) upsert(c *call, members []fieldValue) (int, any, *failure) {
 	recs := t.matches(c.set)
 	switch len(recs) {
 	case 0:
-		return o.upsertCreate(t, changes)
+		return o.upsertCreate(c, t, changes)
 	case 1:
 		return o.upsertUpdate(c, t, recs[0], changes)
 	}
 	return http.StatusMultipleChoices, recordURLs(c, t.s, recs), nil
 }
 
-func (o *Org) upsertCreate(t extIDTarget, changes []change) (int, any, *failure) {
+func (o *Org) upsertCreate(c *call, t extIDTarget, changes []change) (int, any, *failure) {
 	if t.field.Name == fieldID {
 		return 0, nil, notFound()
 	}
@@ -289,10 +293,14 @@ func (o *Org) upsertCreate(t extIDTarget, changes []change) (int, any, *failure)
 	if f := checkUnique(t.s, nil, changes); f != nil {
 		return 0, nil, f
 	}
+	if f := o.recordFault(c); f != nil {
+		return 0, nil, f
+	}
 	rec, err := o.insert(t.s, nil)
 	if err != nil {
 		return 0, nil, fail(http.StatusInternalServerError, "UNKNOWN_EXCEPTION", err.Error())
 	}
+	c.journal.created(t.s, rec)
 	for _, ch := range changes {
 		t.s.set(rec, ch.field.Name, ch.value)
 	}
@@ -306,6 +314,10 @@ func (o *Org) upsertUpdate(
 	if f := checkUnique(t.s, rec, changes); f != nil {
 		return 0, nil, f
 	}
+	if f := o.recordFault(c); f != nil {
+		return 0, nil, f
+	}
+	c.journal.save(t.s, rec)
 	o.apply(t.s, rec, changes)
 	if major, _ := strconv.Atoi(strings.TrimSuffix(c.version, ".0")); major < 46 {
 		return http.StatusNoContent, nil, nil // before 46.0 an update answered 204

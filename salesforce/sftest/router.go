@@ -21,13 +21,27 @@ const (
 	queryBatchSize = 2000
 )
 
-// call is one data request being served.
+// call is one data request being served: a top-level request or a
+// subrequest of a composite.
 type call struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	version string   // such as "67.0"
 	segs    []string // escaped path segments after the version
 	set     *settings
+
+	// journal, when set, records writes so that an enclosing composite
+	// request can undo them.
+	journal *journal
+	// allOrNone is set inside a composite with allOrNone, which overrides
+	// the flag of a collections subrequest.
+	allOrNone bool
+	// partial is set by a collections PATCH that answered 200 with at
+	// least one record failed, which a composite counts as a failure.
+	partial bool
+	// recordFaults is set for composite subrequests: a single record
+	// write draws the faults of SetRecordFaultRate before it writes.
+	recordFaults bool
 }
 
 // base is the path prefix of this call's API version.
@@ -78,6 +92,10 @@ func (o *Org) serveData(w http.ResponseWriter, r *http.Request) {
 	rt, version := o.route(r.Method, path, c)
 	c.version = version
 	o.counts.endpoint(rt.endpoint)
+	if f := uriTooLong(rt, r); f != nil {
+		writeFailure(w, f) // refused in front of the API: not charged
+		return
+	}
 
 	wait(r.Context(), c.set.latency)
 	if c.set.hook != nil {
@@ -149,6 +167,8 @@ func (o *Org) route(method, path string, c *call) (route, string) {
 		rt = o.recordRoute(method)
 	case len(c.segs) >= 4 && c.segs[0] == "sobjects":
 		rt = o.externalIDRoute(method)
+	case c.segs[0] == "composite":
+		rt = o.compositeRoute(method, c.segs)
 	default:
 		rt = route{EndpointOther, answer(notFound())}
 	}
@@ -175,6 +195,30 @@ func (o *Org) externalIDRoute(method string) route {
 		return route{EndpointExternalIDPost, o.serveUpsert}
 	}
 	return route{EndpointOther, answer(methodNotAllowed(method, "GET,PATCH,POST,HEAD"))}
+}
+
+// compositeRoute maps the resources under composite/: composite itself,
+// and sObject Collections updates (composite/sobjects) and retrieves
+// (composite/sobjects/{Object}). Collections create and delete are not
+// served and answer 405.
+func (o *Org) compositeRoute(method string, segs []string) route {
+	n := len(segs)
+	if n > 1 && segs[1] != "sobjects" {
+		return route{EndpointOther, answer(notFound())}
+	}
+	switch n {
+	case 1:
+		return byMethod(method, http.MethodPost, route{EndpointComposite, o.serveComposite})
+	case 2:
+		return byMethod(method, http.MethodPatch,
+			route{EndpointCollectionsPatch, o.serveCollectionsPatch})
+	case 3:
+		if method == http.MethodGet || method == http.MethodPost {
+			return route{EndpointCollectionsGet, o.serveCollectionsGet}
+		}
+		return route{EndpointOther, answer(methodNotAllowed(method, "GET,POST,HEAD"))}
+	}
+	return route{EndpointOther, answer(notFound())}
 }
 
 // byMethod returns rt if method is the one it serves, else a 405 route.
