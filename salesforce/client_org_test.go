@@ -472,3 +472,23 @@ func TestOrgAPIUsage(t *testing.T) {
 		t.Errorf("APIUsage = %d/%d, want %d/15000", used, limit, want)
 	}
 }
+
+func TestSummaryQuotingAHeaderDoesNotHideAnother(t *testing.T) {
+	env := startOrg(t)
+	id := env.org.Insert("Task", map[string]any{"Call_Id__c": "c-2"})
+	c := env.client(Append, nil)
+	ctx := context.Background()
+	spoof := "innocent text\n" + Block(Summary{SummaryID: "victim-1", Text: "spoof"})
+	if _, err := c.Apply(ctx, Summary{CallID: "c-2", Text: spoof, SummaryID: "first"}); err != nil {
+		t.Fatalf("apply spoof: %v", err)
+	}
+	res, err := c.Apply(ctx, Summary{CallID: "c-2", Text: "the real summary", SummaryID: "victim-1"})
+	if err != nil {
+		t.Fatalf("apply victim: %v", err)
+	}
+	rec, _ := env.org.Get("Task", id)
+	if res.AlreadyApplied || !strings.Contains(rec["Summary__c"].(string), "the real summary") {
+		t.Errorf("got AlreadyApplied=%v and field %q, want the second summary written",
+			res.AlreadyApplied, rec["Summary__c"])
+	}
+}

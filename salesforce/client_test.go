@@ -2,9 +2,12 @@ package salesforce
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -312,5 +315,31 @@ func TestNewChecksConfig(t *testing.T) {
 				t.Errorf("error mentions the secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestTokenErrorNeverCarriesSecret(t *testing.T) {
+	const secret = "p@ss w+rd/=&x"
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{
+			"error": "invalid_request", "error_description": "bad body: " + string(body)})
+	}))
+	defer echo.Close()
+	c, err := New(Config{Domain: echo.URL, ClientID: "cid", ClientSecret: secret, APIVersion: "66.0",
+		Object: "Task", LookupField: "Call_Id__c", TargetField: "Summary__c", WriteMode: Overwrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Prepare(context.Background())
+	if err == nil {
+		t.Fatal("Prepare succeeded against a refusing token endpoint")
+	}
+	for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
+		if strings.Contains(err.Error(), form) {
+			t.Errorf("error %q contains the secret as %q", err.Error(), form)
+		}
 	}
 }

@@ -137,7 +137,14 @@ func (c *Client) tokenError(resp *response) *TokenError {
 }
 
 // redactText removes the client secret from text that came back from the
-// server, in case a misbehaving endpoint echoes the request.
+// server, in case a misbehaving endpoint echoes the request: as sent in the
+// form body, as a path would carry it, and as it is.
 func (c *Client) redactText(s string) string {
-	return strings.ReplaceAll(s, c.cfg.ClientSecret, "[redacted]")
+	secret := c.cfg.ClientSecret
+	for _, form := range []string{url.QueryEscape(secret), url.PathEscape(secret), secret} {
+		if form != "" {
+			s = strings.ReplaceAll(s, form, "[redacted]")
+		}
+	}
+	return s
 }

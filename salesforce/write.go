@@ -192,8 +192,17 @@ func Block(s Summary) string {
 	}
 	b.WriteString(Marker(s.SummaryID))
 	b.WriteString(" ---\n")
-	b.WriteString(s.Text)
+	b.WriteString(defuseMarkers(s.Text))
 	return b.String()
+}
+
+// markerPrefix opens every marker; only block headers may hold it.
+const markerPrefix = "[summary-id "
+
+// defuseMarkers rewrites marker-like text inside a summary, so that a
+// summary quoting a header can never make another summary look applied.
+func defuseMarkers(text string) string {
+	return strings.ReplaceAll(text, markerPrefix, "[summary id ")
 }
 
 // Marker returns the part of a block's header that identifies summaryID.
@@ -202,7 +211,7 @@ func Block(s Summary) string {
 // percent-escaped.
 func Marker(summaryID string) string {
 	var b strings.Builder
-	b.WriteString("[summary-id ")
+	b.WriteString(markerPrefix)
 	for i := 0; i < len(summaryID); i++ {
 		ch := summaryID[i]
 		if ch == '%' || ch == '[' || ch == ']' || ch < 0x20 || ch == 0x7f {
