@@ -60,7 +60,7 @@ var meanings = []struct{ name, meaning string }{
 	{"DRAIN_TIMEOUT", "on shutdown, how long in-flight messages may take to finish"},
 	{"LOG_LEVEL", "trace, debug, info, warn or error"},
 	{"LOG_FORMAT", "auto (console on a terminal, else json), json or console"},
-	{"METRICS_ADDR", "address serving /metrics, /healthz and /readyz: host:port, :port, " +
+	{"METRICS_ADDR", "address serving /healthz and /readyz: host:port, :port, " +
 		"or a bare port for 127.0.0.1:port; empty turns it off"},
 }
 

@@ -88,7 +88,11 @@ func jsonProblem(err error) string {
 // snsMessage returns the inner message of an SNS notification envelope.
 func snsMessage(fields object) (string, bool, error) {
 	typ, _ := stringField(fields, "type")
-	if typ != "Notification" {
+	switch typ {
+	case "SubscriptionConfirmation", "UnsubscribeConfirmation":
+		return "", false, invalid("SNS %s message, not a call summary notification", typ)
+	case "Notification":
+	default:
 		return "", false, nil
 	}
 	if _, ok := fields["message"]; !ok {

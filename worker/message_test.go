@@ -93,6 +93,8 @@ func TestParseMessageInvalid(t *testing.T) {
 		{"call-id-too-long", `{"clientCallId":"` + strings.Repeat("x", 256) + `","summary":"x"}`,
 			"more than 255"},
 		{"sns-bad-inner", `{"Type":"Notification","Message":"nope"}`, "sns envelope"},
+		{"sns-subscription-confirmation", `{"Type":"SubscriptionConfirmation","Message":"You have chosen"}`,
+			"SNS SubscriptionConfirmation message"},
 		{"sns-message-not-string", `{"Type":"Notification","Message":{}}`, "Message must be a string"},
 	}
 	for _, tt := range tests {

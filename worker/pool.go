@@ -120,7 +120,9 @@ type Pool struct {
 	handlers sync.WaitGroup
 	// transientRun counts messages in a row that failed transiently.
 	transientRun atomic.Int64
-	running      chan struct{} // closed once Run has started its consumers
+	// receiveFailing is set while the last receive of some receiver failed.
+	receiveFailing atomic.Bool
+	running        chan struct{} // closed once Run has started its consumers
 }
 
 // New returns a Pool that is not yet running.
@@ -195,15 +197,19 @@ func (p *Pool) drain(stopHandlers context.CancelFunc) {
 	}
 }
 
-// Ready reports whether the pool is running and not paused.
+// Ready reports whether the pool is running, not paused and able to
+// receive from the queue.
 func (p *Pool) Ready() bool {
 	select {
 	case <-p.running:
-		return !p.gate.isPaused()
+		return !p.gate.isPaused() && !p.receiveFailing.Load()
 	default:
 		return false
 	}
 }
+
+// ReceiveFailing reports whether the last receive from the queue failed.
+func (p *Pool) ReceiveFailing() bool { return p.receiveFailing.Load() }
 
 // Paused reports whether the pool is paused and why.
 func (p *Pool) Paused() (bool, string) { return p.gate.state() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -334,5 +335,39 @@ func TestShutdownFinishesInFlightMessages(t *testing.T) {
 	}
 	if v, f, _ := h.srv.Counts(h.queueURL); v+f != 0 {
 		t.Errorf("source queue: got %d messages, want it deleted before Run returned", v+f)
+	}
+}
+
+func TestReceiveFailureMakesThePoolNotReady(t *testing.T) {
+	srv := sqstest.New()
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	dlq, _ := srv.CreateQueue("dlq", nil)
+	logs := new(lockedBuffer)
+	pool, err := worker.New(worker.Config{
+		QueueURL: url + "/000000000000/not-yet", DLQURL: dlq, WaitTime: time.Second,
+		Receivers: 1, Logger: zerolog.New(logs),
+	}, newSQSClient(url), &stubSalesforce{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = pool.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	eventually(t, 5*time.Second, "a failed receive", pool.ReceiveFailing)
+	if pool.Ready() {
+		t.Error("pool reports ready while its queue does not exist")
+	}
+	if _, err := srv.CreateQueue("not-yet", nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "ready once the queue exists", pool.Ready)
+	if !strings.Contains(logs.String(), "receive failed") {
+		t.Error("no log line for the failed receive")
 	}
 }

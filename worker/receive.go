@@ -30,17 +30,18 @@ func (p *Pool) receiveLoop(ctx, handlerCtx context.Context, n int) {
 				return
 			}
 			failures++
+			p.receiveFailing.Store(true)
 			delay := receiveBackoff(failures)
-			if failures == 1 || failures%10 == 0 {
-				log.Error().Err(err).Int("failures", failures).Dur("retry_in", delay).
-					Msg("receive failed")
-			}
+			// The delay grows to 30 s, so this logs at most twice a minute.
+			log.Error().Err(err).Int("failures", failures).Dur("retry_in", delay).
+				Msg("receive failed; not ready until a receive succeeds")
 			sleep(ctx, delay)
 			continue
 		}
 		if failures > 0 {
 			log.Info().Int("failures", failures).Msg("receive recovered")
 			failures = 0
+			p.receiveFailing.Store(false)
 		}
 		for _, m := range msgs {
 			p.dispatch(ctx, handlerCtx, m)

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // newSQSClient builds an SQS client from the AWS SDK's default chain
@@ -25,4 +27,19 @@ func newSQSClient(ctx context.Context, timeout time.Duration) (*sqs.Client, erro
 
 func newHTTPClient(timeout time.Duration) *http.Client {
 	return &http.Client{Timeout: timeout}
+}
+
+// checkQueues asks SQS for each queue's ARN, which proves that the queue
+// exists and that the credentials may reach it.
+func checkQueues(ctx context.Context, c *sqs.Client, urls ...string) error {
+	for _, u := range urls {
+		_, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl:       aws.String(u),
+			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
+		})
+		if err != nil {
+			return fmt.Errorf("sqs check: queue %s: %w", u, err)
+		}
+	}
+	return nil
 }

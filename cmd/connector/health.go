@@ -30,6 +30,10 @@ func healthHandler(pool *worker.Pool) http.Handler {
 			fmt.Fprintln(w, "paused:", reason)
 			return
 		}
+		if pool.ReceiveFailing() {
+			fmt.Fprintln(w, "receive from the queue failing")
+			return
+		}
 		fmt.Fprintln(w, "starting")
 	})
 	return mux

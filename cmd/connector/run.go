@@ -67,6 +67,9 @@ func runWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkQueues(ctx, queue, cfg.SQS.QueueURL, cfg.SQS.DLQURL); err != nil {
+		return &exitError{code: exitSetup, err: err}
+	}
 	pool, err := worker.New(workerConfig(cfg, log), queue, sf)
 	if err != nil {
 		return err

@@ -120,24 +120,34 @@ func readLines(path string, stdin io.Reader, allowInvalid bool) ([]string, error
 		defer f.Close()
 		r = f
 	}
-	var bodies []string
+	var bodies, problems []string
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	sc.Buffer(make([]byte, 64*1024), maxLineBytes)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\uFEFF"))
 		if line == "" {
 			continue
 		}
 		if _, err := worker.ParseMessage([]byte(line)); err != nil && !allowInvalid {
-			return nil, fmt.Errorf("send: line %d: %w (use --allow-invalid to send it anyway)", n, err)
+			problems = append(problems, fmt.Sprintf("line %d: %v", n, err))
 		}
 		bodies = append(bodies, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("send: read %s: %w", path, err)
+		return nil, fmt.Errorf("send: %s: after line %d: %w (a line may hold at most %d bytes)",
+			path, n, err, maxLineBytes)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("send: nothing sent; %d invalid lines (use --allow-invalid to "+
+			"send them anyway):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return bodies, nil
 }
+
+// maxLineBytes is the longest JSON line send reads: the SQS message limit.
+const maxLineBytes = 1 << 20
 
 // sendAll sends bodies in batches of ten and reports how many SQS accepted.
 func sendAll(ctx context.Context, c *sqs.Client, queueURL string, bodies []string) (int, error) {

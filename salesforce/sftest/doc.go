@@ -1,6 +1,6 @@
 // Package sftest is a Salesforce org held in memory and served over real
-// HTTP, for the client's tests, the worker's end-to-end tests, the demo,
-// `connector fake-salesforce` and benchmarks. It follows the wire behaviour
+// HTTP, for the client's tests, the worker's end-to-end tests, the demo and
+// benchmarks. It follows the wire behaviour
 // written down in salesforce-api.md; where that file marks a point as
 // unconfirmed, the behaviour is a knob whose default is the likeliest
 // answer.

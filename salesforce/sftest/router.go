@@ -65,7 +65,7 @@ func (o *Org) DataHandler() http.Handler {
 }
 
 // Handler serves the token endpoint and the data API on one listener, for
-// a single-port fake such as `connector fake-salesforce`. Unless
+// a fake org served on one port. Unless
 // SetInstanceURL was called, instance_url is the base URL the token request
 // was sent to.
 func (o *Org) Handler() http.Handler {

@@ -36,7 +36,7 @@ install() {
 		return
 	fi
 	echo "fauxqs: installing with npm ci" >&2
-	(cd "$here" && npm ci --no-audit --no-fund) >&2
+	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
 }
 
 fail_start() {
