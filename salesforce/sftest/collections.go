@@ -16,7 +16,7 @@ const (
 	collectionsVersion = 42       // first API version serving sObject Collections
 	maxRetrieveIDs     = 2000     // ids of one retrieve
 	maxUpdateRecords   = 200      // records of one update
-	maxURILength       = 16 << 10 // request URI of a retrieve by GET
+	maxURILength       = 16 << 10 // request URI of any data request
 )
 
 // Per-record status codes and messages of sObject Collections writes.
@@ -41,15 +41,15 @@ type recordError struct {
 	Fields     []string `json:"fields"`
 }
 
-// uriTooLong refuses a collections retrieve by GET whose request URI is
-// longer than Salesforce's front end accepts (about 800 ids).
-func uriTooLong(rt route, r *http.Request) *failure {
+// uriTooLong refuses any data request whose request URI is longer than
+// Salesforce's front end accepts: a collections retrieve by GET of about
+// 800 ids, or a query of a few hundred literals, gets 414.
+func uriTooLong(r *http.Request) *failure {
 	uri := r.RequestURI
 	if uri == "" {
 		uri = r.URL.RequestURI()
 	}
-	if rt.endpoint != EndpointCollectionsGet || r.Method != http.MethodGet ||
-		len(uri) <= maxURILength {
+	if len(uri) <= maxURILength {
 		return nil
 	}
 	return fail(http.StatusRequestURITooLong, "URI_TOO_LONG",

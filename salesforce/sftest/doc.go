@@ -182,8 +182,9 @@
 //
 // For sObject Collections and Composite the guesses are:
 //
-//   - A collections GET whose request URI is over 16 KiB (16,384 bytes,
-//     so about 800 ids fit, as §6 says) answers 414 URI_TOO_LONG before
+//   - A data request whose request URI is over 16 KiB (16,384 bytes, so
+//     about 800 ids of a collections GET fit, as §6 says, and a query's
+//     text is bounded alike) answers 414 URI_TOO_LONG before
 //     authentication, uncharged and without Sforce-Limit-Info, as a front
 //     end would; the real 414 may not be JSON at all. Subrequests are not
 //     checked.

@@ -1,8 +1,10 @@
 package sftest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -91,8 +93,6 @@ func TestQueryErrors(t *testing.T) {
 			"sObject type 'Nothing__c' is not supported"},
 		{"literal-too-long", "SELECT Id FROM Task WHERE Call_Id__c = '" + long + "'",
 			"MALFORMED_QUERY", "too long"},
-		{"statement-too-long", "SELECT Id FROM Task WHERE Call_Id__c IN ('a'" +
-			strings.Repeat(", 'abcdefgh'", maxStatement/12+1) + ")", "MALFORMED_QUERY", "100000"},
 		{"quoted-datetime", `SELECT Id FROM Task WHERE LastModifiedDate = '2026-01-01'`,
 			"INVALID_QUERY_FILTER_OPERATOR", ""},
 		{"bad-id-literal", `SELECT Id FROM Task WHERE Id = 'nope'`, "INVALID_QUERY_FILTER_OPERATOR", ""},
@@ -207,5 +207,56 @@ func TestQueryPaging(t *testing.T) {
 	}
 	if len(got) != 450 || got[0] != "0" || got[449] != "449" {
 		t.Errorf("got %d records from %v to %v, want 450 in order", len(got), got[0], got[len(got)-1])
+	}
+}
+
+func TestQueryURITooLong(t *testing.T) {
+	h := newHarness(t)
+	literals := make([]string, 700) // 700 quoted 20-character literals, encoded, pass 16 KiB
+	for i := range literals {
+		literals[i] = quote(fmt.Sprintf("call-%015d", i))
+	}
+	before := h.org.Calls().API
+	res := h.query("SELECT Id FROM Task WHERE Call_Id__c IN (" + strings.Join(literals, ",") + ")")
+	if res.status != http.StatusRequestURITooLong {
+		t.Fatalf("status %d, want 414: %.200s", res.status, res.body)
+	}
+	if got := h.org.Calls().API - before; got != 0 {
+		t.Errorf("a 414 charged %d API calls, want 0", got)
+	}
+
+	res = h.query("SELECT Id FROM Task WHERE Call_Id__c IN (" + strings.Join(literals[:300], ",") + ")")
+	if res.status != http.StatusOK {
+		t.Errorf("300 literals: status %d, want 200: %.200s", res.status, res.body)
+	}
+}
+
+// TestQueryStatementTooLong sends the statement inside a composite request,
+// since by GET a statement that long is refused with 414 first.
+func TestQueryStatementTooLong(t *testing.T) {
+	h := newHarness(t)
+	soql := "SELECT Id FROM Task WHERE Call_Id__c IN ('a'" +
+		strings.Repeat(", 'abcdefgh'", maxStatement/12+1) + ")"
+	sub, err := json.Marshal(map[string]any{"compositeRequest": []map[string]any{{
+		"method": "GET", "url": testVersion + "/query?q=" + url.QueryEscape(soql), "referenceId": "q",
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := h.do(http.MethodPost, testVersion+"/composite", string(sub))
+	var answer struct {
+		CompositeResponse []struct {
+			Body           []apiError `json:"body"`
+			HTTPStatusCode int        `json:"httpStatusCode"`
+		} `json:"compositeResponse"`
+	}
+	res.decode(t, &answer)
+	if len(answer.CompositeResponse) != 1 {
+		t.Fatalf("got %d subresults, want 1: %.300s", len(answer.CompositeResponse), res.body)
+	}
+	got := answer.CompositeResponse[0]
+	if got.HTTPStatusCode != http.StatusBadRequest || len(got.Body) == 0 ||
+		got.Body[0].ErrorCode != "MALFORMED_QUERY" || !strings.Contains(got.Body[0].Message, "100000") {
+		t.Errorf("subresult %d %+v, want 400 MALFORMED_QUERY naming 100000", got.HTTPStatusCode, got.Body)
 	}
 }

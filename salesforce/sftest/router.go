@@ -92,7 +92,7 @@ func (o *Org) serveData(w http.ResponseWriter, r *http.Request) {
 	rt, version := o.route(r.Method, path, c)
 	c.version = version
 	o.counts.endpoint(rt.endpoint)
-	if f := uriTooLong(rt, r); f != nil {
+	if f := uriTooLong(r); f != nil {
 		writeFailure(w, f) // refused in front of the API: not charged
 		return
 	}
