@@ -64,6 +64,14 @@ type Salesforce struct {
 
 	// HTTPTimeout bounds one HTTP request to Salesforce.
 	HTTPTimeout time.Duration `env:"SF_HTTP_TIMEOUT" envDefault:"30s"`
+
+	// BatchSize is the most summaries that share one lookup query and one
+	// write call.
+	BatchSize int `env:"SF_BATCH_SIZE" envDefault:"200"`
+
+	// BatchLinger is how long the first summary of a batch waits for
+	// others to join it.
+	BatchLinger time.Duration `env:"SF_BATCH_LINGER" envDefault:"50ms"`
 }
 
 // SQS is which queues to use and how to receive from them.
@@ -90,11 +98,11 @@ type SQS struct {
 // Worker is how the pool of consumers behaves.
 type Worker struct {
 	// Concurrency is how many messages are handled at the same time.
-	Concurrency int `env:"WORKER_CONCURRENCY" envDefault:"16"`
+	Concurrency int `env:"WORKER_CONCURRENCY" envDefault:"1000"`
 
 	// Receivers is how many goroutines receive from the queue, at most
 	// Concurrency.
-	Receivers int `env:"WORKER_RECEIVERS" envDefault:"2"`
+	Receivers int `env:"WORKER_RECEIVERS" envDefault:"4"`
 
 	// NotFoundGrace is how long a call id without a record keeps being
 	// retried before the message is dead-lettered as NOT_FOUND.

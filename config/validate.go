@@ -19,11 +19,13 @@ import (
 
 // Limits that the settings are checked against.
 const (
-	oldestAPIVersion     = 31 // 21.0 to 30.0 are retired and answer 410 Gone
+	oldestAPIVersion     = 42 // the first with sObject Collections; 21.0 to 30.0 are retired
+	maxBatchSize         = 200
+	maxBatchLinger       = time.Second
 	maxWaitTime          = 20 * time.Second
 	maxMessages          = 10
 	maxVisibilityTimeout = 12 * time.Hour
-	maxConcurrency       = 1000
+	maxConcurrency       = 10000
 )
 
 var (
@@ -217,6 +219,8 @@ func (c *checker) salesforce(s *Salesforce) {
 		"lookup mode", "auto", "true", "false")
 	s.WriteMode = c.keyword("SF_WRITE_MODE", s.WriteMode, "write mode", "overwrite", "append")
 	c.positive("SF_HTTP_TIMEOUT", s.HTTPTimeout)
+	inRange(c, "SF_BATCH_SIZE", s.BatchSize, 1, maxBatchSize)
+	inRange(c, "SF_BATCH_LINGER", s.BatchLinger, 0, maxBatchLinger)
 }
 
 // domain checks the Salesforce domain URL and returns it as scheme://host.
@@ -265,7 +269,8 @@ func (c *checker) apiVersion(name, version string) {
 		return
 	}
 	if n, _ := strconv.Atoi(m[1]); n < oldestAPIVersion {
-		c.fail(name, "%q is retired; use %d.0 or later, such as 66.0", version, oldestAPIVersion)
+		c.fail(name, "%q is too old; the connector needs %d.0 or later (sObject Collections), "+
+			"such as 66.0", version, oldestAPIVersion)
 	}
 }
 

@@ -33,7 +33,7 @@ var meanings = []struct{ name, meaning string }{
 		"http only for loopback hosts"},
 	{"SF_CLIENT_ID", "consumer key of the connected app, for the client credentials flow"},
 	{secretVar, "consumer secret of the connected app; never printed or logged"},
-	{"SF_API_VERSION", "REST API version as NN.0, 31.0 or later"},
+	{"SF_API_VERSION", "REST API version as NN.0, 42.0 or later"},
 	{"SF_OBJECT", "API name of the object whose records receive summaries, such as Task or Case"},
 	{"SF_LOOKUP_FIELD", "API name of the field that holds the call id"},
 	{"SF_LOOKUP_EXTERNAL_ID", "whether the lookup field is an External ID: " +
@@ -42,6 +42,8 @@ var meanings = []struct{ name, meaning string }{
 	{"SF_TARGET_FIELD", "API name of the field that receives the summary"},
 	{"SF_WRITE_MODE", "overwrite the target field or append to it: overwrite or append"},
 	{"SF_HTTP_TIMEOUT", "time limit of one HTTP request to Salesforce"},
+	{"SF_BATCH_SIZE", "most summaries sharing one lookup query and one write call, 1 to 200"},
+	{"SF_BATCH_LINGER", "how long the first summary of a batch waits for others, 0s to 1s"},
 	{"SQS_QUEUE_URL", "URL of the queue the summaries arrive on"},
 	{"SQS_DLQ_URL", "URL of the dead-letter queue, not the same as SQS_QUEUE_URL"},
 	{"SQS_WAIT_TIME", "long-poll wait of one receive, whole seconds from 0s to 20s"},
@@ -49,7 +51,8 @@ var meanings = []struct{ name, meaning string }{
 	{"SQS_HTTP_TIMEOUT", "time limit of one HTTP request to SQS, longer than SQS_WAIT_TIME"},
 	{"SQS_VISIBILITY_TIMEOUT", "visibility timeout asked for on receive; " +
 		"0s keeps the queue's own, else whole seconds from 1s to 12h"},
-	{"WORKER_CONCURRENCY", "messages handled at the same time, 1 to 1000"},
+	{"WORKER_CONCURRENCY", "messages handled at the same time, 1 to 10000; " +
+		"enough to fill several batches"},
 	{"WORKER_RECEIVERS", "goroutines receiving from the queue, 1 to WORKER_CONCURRENCY"},
 	{"NOT_FOUND_GRACE", "how long a call id without a record is retried " +
 		"before the message is dead-lettered as NOT_FOUND"},

@@ -58,6 +58,14 @@ type Config struct {
 	TargetField      string
 	WriteMode        WriteMode
 	HTTPClient       *http.Client // nil: a client with a 30 s timeout
+
+	// BatchSize is the most summaries one batch holds, 1 to 200; 0 means
+	// 200. BatchLinger is how long the first summary of a batch waits for
+	// company; 0 sends at once. MaxBatches bounds the batches at work at
+	// once; 0 means 4.
+	BatchSize   int
+	BatchLinger time.Duration
+	MaxBatches  int
 }
 
 // Summary is one call summary to write.
@@ -87,11 +95,20 @@ type Client struct {
 	schema atomic.Pointer[schema]
 	usage  atomic.Pointer[apiUsage]
 
-	locks  recordLocks
-	writes atomic.Uint64 // bumped after every PATCH attempt; see appendSummary
+	locks   recordLocks
+	batches *batcher
 }
 
 const defaultTimeout = 30 * time.Second
+
+// minAPIVersion is the first version serving sObject Collections.
+const minAPIVersion = 42
+
+// versionBelow reports whether version ("66.0") is below major.0.
+func versionBelow(version string, major int) bool {
+	n, err := strconv.Atoi(strings.TrimSuffix(version, ".0"))
+	return err != nil || n < major
+}
 
 var (
 	apiNamePattern    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
@@ -104,6 +121,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.LookupExternalID == "" {
 		cfg.LookupExternalID = ExternalIDAuto
 	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = maxBatchSize
+	}
+	if cfg.MaxBatches == 0 {
+		cfg.MaxBatches = defaultMaxRunning
+	}
 	cfg.Domain = strings.TrimRight(cfg.Domain, "/")
 	if err := validate(cfg); err != nil {
 		return nil, fmt.Errorf("salesforce: config: %w", err)
@@ -112,7 +135,9 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultTimeout}
 	}
-	return &Client{cfg: cfg, http: hc}, nil
+	c := &Client{cfg: cfg, http: hc}
+	c.batches = newBatcher(cfg.BatchSize, cfg.MaxBatches, cfg.BatchLinger, c.runBatch)
+	return c, nil
 }
 
 func validate(cfg Config) error {
@@ -126,6 +151,15 @@ func validate(cfg Config) error {
 		return errors.New("client secret is empty")
 	case !apiVersionPattern.MatchString(cfg.APIVersion):
 		return fmt.Errorf("api version %q is not like 66.0", cfg.APIVersion)
+	case versionBelow(cfg.APIVersion, minAPIVersion):
+		return fmt.Errorf("api version %s is older than %d.0, which sObject Collections need",
+			cfg.APIVersion, minAPIVersion)
+	case cfg.BatchSize < 1 || cfg.BatchSize > maxBatchSize:
+		return fmt.Errorf("batch size %d is not between 1 and %d", cfg.BatchSize, maxBatchSize)
+	case cfg.BatchLinger < 0:
+		return fmt.Errorf("batch linger %s is negative", cfg.BatchLinger)
+	case cfg.MaxBatches < 1:
+		return fmt.Errorf("max batches %d is less than 1", cfg.MaxBatches)
 	}
 	if err := validateNames(cfg); err != nil {
 		return err

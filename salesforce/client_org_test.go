@@ -252,11 +252,11 @@ func TestOrgAppendRetriesAfterConcurrentEdit(t *testing.T) {
 	e.org.SetClock(func() time.Time { return time.UnixMilli(clock.Load()) })
 	id := e.org.Insert("Task", map[string]any{"Call_Id__c": "c-1", "Summary__c": "agent note"})
 
-	// Between the client's read and its first PATCH, an agent edits the
+	// Between the client's read and its first write, an agent edits the
 	// record two seconds later.
 	var edited atomic.Bool
 	e.org.SetHook(func(r *http.Request) {
-		if r.Method != http.MethodPatch || !edited.CompareAndSwap(false, true) {
+		if !strings.HasSuffix(r.URL.Path, "/composite") || !edited.CompareAndSwap(false, true) {
 			return
 		}
 		clock.Add(2000)
@@ -274,8 +274,12 @@ func TestOrgAppendRetriesAfterConcurrentEdit(t *testing.T) {
 	if got, want := e.summaryOf(id, "Summary__c"), "agent note, edited\n\n"+Block(s); got != want {
 		t.Errorf("field = %q, want %q", got, want)
 	}
-	if n := e.org.Calls().ByEndpoint[sftest.EndpointRecordPatch]; n != 2 {
+	calls := e.org.Calls().ByEndpoint
+	if n := calls[sftest.SubrequestPrefix+sftest.EndpointRecordPatch]; n != 2 {
 		t.Errorf("record PATCHes = %d, want 2 (one refused with 412)", n)
+	}
+	if n := calls[sftest.EndpointComposite]; n != 2 {
+		t.Errorf("composite calls = %d, want 2", n)
 	}
 }
 

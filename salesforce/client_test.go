@@ -14,13 +14,25 @@ import (
 	"time"
 )
 
-// okRoute answers an External ID GET with one record and accepts PATCHes.
+// okRoute answers an External ID GET with one record and accepts every
+// record of a collections update.
 func okRoute(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet:
+	switch {
+	case r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, recordJSON("00T000000000001AAA", nil, "2026-05-01T10:15:00.000+0000"))
-	case http.MethodPatch:
-		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPatch && r.URL.Path == dataPrefix+"composite/sobjects":
+		var body struct {
+			Records []map[string]any `json:"records"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			writeErrors(w, http.StatusBadRequest, "JSON_PARSER_ERROR", err.Error())
+			return
+		}
+		results := make([]map[string]any, len(body.Records))
+		for i, rec := range body.Records {
+			results[i] = map[string]any{"id": rec["id"], "success": true, "errors": []any{}}
+		}
+		writeJSON(w, http.StatusOK, results)
 	default:
 		http.Error(w, "unexpected", http.StatusMethodNotAllowed)
 	}
@@ -73,7 +85,8 @@ func TestDataCallsGoToInstanceURL(t *testing.T) {
 func TestTokenRenewalIsSingleFlight(t *testing.T) {
 	const callers = 32
 	o := newTestOrg(t, okRoute)
-	c := o.client(Overwrite, nil)
+	// Unbatched, so that every caller sends its own calls at once.
+	c := o.client(Overwrite, func(cfg *Config) { cfg.BatchSize, cfg.MaxBatches = 1, callers })
 	ctx := context.Background()
 	if err := c.Prepare(ctx); err != nil {
 		t.Fatalf("Prepare: %v", err)

@@ -20,8 +20,9 @@ type schema struct {
 
 // lookupField is a field that holds call ids and the way to search it.
 type lookupField struct {
-	name       string
-	externalID bool // search through the External ID endpoint
+	name          string
+	externalID    bool // search through the External ID endpoint
+	caseSensitive bool // values match only in the same case
 }
 
 // describeResult holds the parts of an sObject describe that are used.
@@ -38,6 +39,9 @@ type describeField struct {
 	IDLookup   bool   `json:"idLookup"`
 	Filterable bool   `json:"filterable"`
 	Updateable bool   `json:"updateable"`
+	// CaseSensitive is set on fields whose values compare with case, such
+	// as a case-sensitive unique External ID.
+	CaseSensitive bool `json:"caseSensitive"`
 }
 
 // Prepare fetches a token if none is cached and describes the object: the
@@ -153,7 +157,7 @@ func (c *Client) checkLookup(d *describeResult, name string, mode ExternalIDMode
 	case ExternalIDNo:
 		ext = false
 	}
-	return lookupField{name: f.Name, externalID: ext}, nil
+	return lookupField{name: f.Name, externalID: ext, caseSensitive: f.CaseSensitive}, nil
 }
 
 func (c *Client) checkTarget(d *describeResult) (describeField, error) {

@@ -55,3 +55,35 @@ func fuzzOrgOnce(t *testing.T, callID string) {
 		}
 	}
 }
+
+// FuzzBatchTellsCallIDsApart checks the batched lookup: two call ids
+// sharing one IN (...) query each reach their own record, however they
+// are spelled, and a decoy holding a near miss is never written.
+func FuzzBatchTellsCallIDsApart(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`c-1`, `c-2`}, {`it's`, `its`}, {`a\`, `a\\`}, {`x'`, `x\'`}, {`a,b`, `a`},
+		{`(`, `)`}, {`Zoë`, `Zoe`}, {"tab\t", "tab"}, {`' OR Id != '`, `x`}, {`😀`, `😁`},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !usableCallID(a) || !usableCallID(b) || strings.EqualFold(a, b) {
+			t.Skip("not two distinct call ids the worker would accept")
+		}
+		env := startOrg(t)
+		recA := env.org.Insert("Task", map[string]any{"CallObject": a})
+		recB := env.org.Insert("Task", map[string]any{"CallObject": b})
+		decoy := env.org.Insert("Task", map[string]any{"CallObject": a + b + "-decoy"})
+		c := env.oneBatch(Overwrite, 2, func(cfg *Config) { cfg.LookupField = "CallObject" })
+
+		results, errs := applyAll(c, []Summary{{CallID: a, Text: "for a"}, {CallID: b, Text: "for b"}})
+		for i, want := range []string{recA, recB} {
+			if errs[i] != nil || results[i].RecordID != want {
+				t.Fatalf("call id %d of (%q, %q): %+v, %v; want %s", i, a, b, results[i], errs[i], want)
+			}
+		}
+		if rec, _ := env.org.Get("Task", decoy); rec["Summary__c"] != nil {
+			t.Fatalf("(%q, %q): decoy written", a, b)
+		}
+	})
+}

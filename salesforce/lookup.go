@@ -21,32 +21,6 @@ type record struct {
 	lastModified time.Time // zero when the answer did not carry it
 }
 
-// find returns the record whose lookup field, or else origin field, holds
-// callID.
-func (c *Client) find(ctx context.Context, sch *schema, callID string) (record, error) {
-	fields := []string{sch.lookup.name}
-	rec, found, err := c.findBy(ctx, sch, sch.lookup, callID)
-	if err != nil || found {
-		return rec, err
-	}
-	if sch.origin != nil {
-		fields = append(fields, sch.origin.name)
-		rec, found, err = c.findBy(ctx, sch, *sch.origin, callID)
-		if err != nil || found {
-			return rec, err
-		}
-	}
-	return record{}, &NotFoundError{Object: sch.object, Fields: fields, CallID: callID}
-}
-
-func (c *Client) findBy(ctx context.Context, sch *schema, f lookupField, value string) (
-	record, bool, error) {
-	if f.externalID && pathSafe(value) {
-		return c.findByExternalID(ctx, sch, f.name, value)
-	}
-	return c.findBySOQL(ctx, sch, f.name, value)
-}
-
 // extensionPattern matches values ending in a dot and letters or digits,
 // which Salesforce takes as a format or domain suffix in a path ("x.inc"),
 // and also "." and "..".
@@ -97,31 +71,27 @@ func parseChoices(body []byte) []string {
 	return ids
 }
 
-// readByID reads the target field and LastModifiedDate of a record by Id.
-func (c *Client) readByID(ctx context.Context, sch *schema, id string) (record, error) {
-	resp, err := c.do(ctx, request{
-		method: http.MethodGet,
-		path:   "sobjects/" + sch.object + "/" + url.PathEscape(id),
-		query:  url.Values{"fields": {sch.target + ",LastModifiedDate"}},
-	})
+// parseRecord reads Id, the target field and LastModifiedDate from a record
+// as the REST API returns it (sObject row, External ID GET, query row or
+// collections row). knownID is the Id of a record read by Id, which need
+// not repeat it; otherwise it is "" and the body must carry the Id.
+func parseRecord(body []byte, target, knownID string) (record, error) {
+	fields, err := decodeFields(body)
 	if err != nil {
-		return record{}, fmt.Errorf("read %s %s: %w", sch.object, id, err)
+		return record{}, err
 	}
-	if resp.status != http.StatusOK {
-		return record{}, fmt.Errorf("read %s %s: %w", sch.object, id, resp.apiError())
-	}
-	return parseRecord(resp.body, sch.target, id)
+	return recordOf(fields, target, knownID)
 }
 
-// parseRecord reads Id, the target field and LastModifiedDate from a record
-// as the REST API returns it (sObject row, External ID GET or query row).
-// knownID is the Id of a record read by Id, which need not repeat it;
-// otherwise it is "" and the body must carry the Id.
-func parseRecord(body []byte, target, knownID string) (record, error) {
+func decodeFields(body []byte) (map[string]json.RawMessage, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
-		return record{}, fmt.Errorf("decode record: %w", err)
+		return nil, fmt.Errorf("decode record: %w", err)
 	}
+	return fields, nil
+}
+
+func recordOf(fields map[string]json.RawMessage, target, knownID string) (record, error) {
 	rec := record{id: knownID}
 	if raw, ok := fields["Id"]; ok && knownID == "" {
 		_ = json.Unmarshal(raw, &rec.id)

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestEscapeSOQL(t *testing.T) {
@@ -194,7 +198,7 @@ func checkQueryWire(t *testing.T, log *wireLog, field, callID string) {
 	if len(log.paths) != 0 || len(log.queries) != 1 {
 		t.Fatalf("paths %q, queries %q; want one query", log.paths, log.queries)
 	}
-	head := "SELECT Id, Summary__c, LastModifiedDate FROM Task WHERE " + field + " = "
+	head := "SELECT Id, " + field + " FROM Task WHERE " + field + " = "
 	q, ok := strings.CutPrefix(log.queries[0], head)
 	if !ok {
 		t.Fatalf("query %q does not start with %q", log.queries[0], head)
@@ -315,5 +319,100 @@ func TestCallIDTooLongForSOQL(t *testing.T) {
 	}
 	if len(log.queries) != 0 {
 		t.Errorf("a query was sent: %d bytes", len(log.queries[0]))
+	}
+}
+
+// pagedQueryRoute answers a batched query with all its rows, split over
+// pages of pageSize, and a single-id query with the rows whose value folds
+// to its literal's; writes go to okRoute. It records the queries it saw.
+type pagedQueryRoute struct {
+	mu       sync.Mutex
+	rows     map[string]string // record id → lookup value
+	pageSize int
+	queries  []string
+}
+
+func (p *pagedQueryRoute) route(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case r.URL.Path == dataPrefix+"query":
+		q := r.URL.Query().Get("q")
+		p.queries = append(p.queries, q)
+		p.answer(w, q, 0)
+	case strings.HasPrefix(r.URL.Path, dataPrefix+"query/"):
+		_, offset, _ := strings.Cut(path.Base(r.URL.Path), "-")
+		n, _ := strconv.Atoi(offset)
+		p.answer(w, p.queries[len(p.queries)-1], n)
+	default:
+		okRoute(w, r)
+	}
+}
+
+func (p *pagedQueryRoute) answer(w http.ResponseWriter, q string, offset int) {
+	var recs []any
+	_, literal, single := strings.Cut(strings.TrimSuffix(q, "' LIMIT 2"), " = '")
+	for _, id := range slices.Sorted(maps.Keys(p.rows)) {
+		value := p.rows[id]
+		if !single || localeFold(value) == localeFold(literal) {
+			recs = append(recs, map[string]any{"attributes": map[string]string{"type": "Task"},
+				"Id": id, "CallObject": value})
+		}
+	}
+	end := min(offset+p.pageSize, len(recs))
+	page := map[string]any{"totalSize": len(recs), "done": end == len(recs), "records": recs[offset:end]}
+	if end < len(recs) {
+		page["nextRecordsUrl"] = fmt.Sprintf("%squery/01gXX0000000001-%d", dataPrefix, end)
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// localeFold folds case as a German locale might, which the client's
+// comparison does not: "straße" and "STRASSE" are the same.
+func localeFold(s string) string {
+	return strings.ReplaceAll(strings.ToUpper(s), "ß", "SS")
+}
+
+func TestBatchedQueryFollowsPages(t *testing.T) {
+	p := &pagedQueryRoute{pageSize: 2, rows: map[string]string{
+		"00T000000000001AAA": "a", "00T000000000002AAA": "b", "00T000000000003AAA": "c",
+	}}
+	o := newTestOrg(t, p.route)
+	c := o.client(Overwrite, func(cfg *Config) {
+		cfg.LookupField, cfg.BatchSize, cfg.BatchLinger = "CallObject", 3, time.Minute
+	})
+	results, errs := applyAll(c, []Summary{{CallID: "a", Text: "x"}, {CallID: "b", Text: "x"},
+		{CallID: "c", Text: "x"}})
+	for i, want := range []string{"00T000000000001AAA", "00T000000000002AAA", "00T000000000003AAA"} {
+		if errs[i] != nil || results[i].RecordID != want {
+			t.Errorf("summary %d: %+v, %v; want %s", i, results[i], errs[i], want)
+		}
+	}
+	if len(p.queries) != 1 {
+		t.Errorf("queries %q, want one, read over two pages", p.queries)
+	}
+}
+
+// TestRowsMatchingNoCallIDAreAskedAgain has the org fold case in a way
+// the client does not ("straße" equals "STRASSE" in a German locale): the
+// call id whose record came back unrecognised is asked again alone.
+func TestRowsMatchingNoCallIDAreAskedAgain(t *testing.T) {
+	p := &pagedQueryRoute{pageSize: 100, rows: map[string]string{"00T000000000001AAA": "straße"}}
+	o := newTestOrg(t, p.route)
+	c := o.client(Overwrite, func(cfg *Config) {
+		cfg.LookupField, cfg.BatchSize, cfg.BatchLinger = "CallObject", 2, time.Minute
+	})
+	results, errs := applyAll(c, []Summary{{CallID: "STRASSE", Text: "x"}, {CallID: "other", Text: "x"}})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if errs[0] != nil || results[0].RecordID != "00T000000000001AAA" {
+		t.Errorf("STRASSE: %+v, %v", results[0], errs[0])
+	}
+	var nf *NotFoundError
+	if !errors.As(errs[1], &nf) {
+		t.Errorf("other: %v, want *NotFoundError", errs[1])
+	}
+	if len(p.queries) != 3 {
+		t.Errorf("queries %q, want the batched one, then one per call id", p.queries)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -14,19 +16,21 @@ import (
 
 const testRecordID = "00T000000000001AAA"
 
-// oneRecord serves a single Task with conditional writes the way
-// Salesforce does them: If-Unmodified-Since is compared at one-second
-// granularity.
+// oneRecord serves a single Task the way Salesforce does for the calls
+// the client makes: the External ID GET, a collections retrieve and
+// update, and composite requests of record PATCHes and retrieves. Writes
+// honour If-Unmodified-Since at one-second granularity.
 type oneRecord struct {
 	mu           sync.Mutex
 	value        *string
 	lastModified time.Time
 	tick         time.Duration // how far each write moves LastModifiedDate
 	patches      int
-	headers      []string         // If-Unmodified-Since of each PATCH
-	bodies       []string         // each PATCH body
-	afterRead    func(*oneRecord) // runs, under mu, after each GET
-	afterPatch   func(*oneRecord) // runs, under mu, after each accepted PATCH
+	composites   int
+	headers      []string         // If-Unmodified-Since of each write
+	bodies       []string         // each written value, as JSON
+	afterRead    func(*oneRecord) // runs, under mu, after each read
+	afterPatch   func(*oneRecord) // runs, under mu, after each accepted write
 }
 
 func newOneRecord(value *string) *oneRecord {
@@ -40,63 +44,119 @@ func newOneRecord(value *string) *oneRecord {
 func (rec *oneRecord) route(w http.ResponseWriter, r *http.Request) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == dataPrefix+"sobjects/Task/"+testRecordID:
-		if got := r.URL.Query().Get("fields"); got != "Summary__c,LastModifiedDate" {
-			writeErrors(w, http.StatusBadRequest, "INVALID_FIELD", "fields "+got)
-			return
-		}
-		rec.writeRecord(w)
-	case r.Method == http.MethodGet:
-		rec.writeRecord(w)
-	case r.Method == http.MethodPatch && r.URL.Path == dataPrefix+"sobjects/Task/"+testRecordID:
-		rec.patch(w, r)
-	default:
-		writeErrors(w, http.StatusBadRequest, "UNEXPECTED", r.Method+" "+r.URL.Path)
-	}
+	status, body := rec.serve(r.Method, r.URL, r.Header.Get("If-Unmodified-Since"), r.Body)
+	writeJSON(w, status, body)
 }
 
-func (rec *oneRecord) writeRecord(w http.ResponseWriter) {
+// serve answers one request or subrequest. The caller holds rec.mu.
+func (rec *oneRecord) serve(method string, u *url.URL, since string, body io.Reader) (int, any) {
+	const collections = dataPrefix + "composite/sobjects"
+	switch {
+	case method == http.MethodGet && u.Path == collections+"/Task":
+		if got := u.Query().Get("fields"); got != "Id,Summary__c,LastModifiedDate" {
+			return http.StatusBadRequest, restErrors("INVALID_FIELD", "fields "+got)
+		}
+		return http.StatusOK, []any{rec.read()}
+	case method == http.MethodGet:
+		return http.StatusOK, rec.read()
+	case method == http.MethodPatch && u.Path == collections:
+		return rec.updateCollection(body)
+	case method == http.MethodPatch && u.Path == dataPrefix+"sobjects/Task/"+testRecordID:
+		return rec.patchRecord(since, body)
+	case method == http.MethodPost && u.Path == dataPrefix+"composite":
+		rec.composites++
+		return rec.composite(body)
+	}
+	return http.StatusBadRequest, restErrors("UNEXPECTED", method+" "+u.Path)
+}
+
+func restErrors(code, msg string) []map[string]any {
+	return []map[string]any{{"errorCode": code, "message": msg, "fields": []string{}}}
+}
+
+func (rec *oneRecord) read() map[string]any {
 	var v any
 	if rec.value != nil {
 		v = *rec.value
 	}
-	writeJSON(w, http.StatusOK, recordJSON(testRecordID, v,
-		rec.lastModified.Format("2006-01-02T15:04:05.000-0700")))
+	out := recordJSON(testRecordID, v, rec.lastModified.Format("2006-01-02T15:04:05.000-0700"))
 	if rec.afterRead != nil {
 		rec.afterRead(rec)
 	}
+	return out
 }
 
-func (rec *oneRecord) patch(w http.ResponseWriter, r *http.Request) {
-	rec.patches++
-	since := r.Header.Get("If-Unmodified-Since")
-	rec.headers = append(rec.headers, since)
-	var body map[string]string
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		writeErrors(w, http.StatusBadRequest, "JSON_PARSER_ERROR", err.Error())
-		return
+func (rec *oneRecord) updateCollection(body io.Reader) (int, any) {
+	var req struct {
+		AllOrNone bool             `json:"allOrNone"`
+		Records   []map[string]any `json:"records"`
 	}
-	raw, _ := json.Marshal(body)
+	if err := json.NewDecoder(body).Decode(&req); err != nil || len(req.Records) != 1 {
+		return http.StatusBadRequest, restErrors("JSON_PARSER_ERROR", fmt.Sprint(err))
+	}
+	raw, _ := json.Marshal(map[string]any{"Summary__c": req.Records[0]["Summary__c"]})
+	status, _ := rec.patchRecord("", strings.NewReader(string(raw)))
+	if status != http.StatusNoContent {
+		return http.StatusBadRequest, restErrors("UNEXPECTED", "write failed")
+	}
+	return http.StatusOK, []any{map[string]any{"id": testRecordID, "success": true, "errors": []any{}}}
+}
+
+func (rec *oneRecord) patchRecord(since string, body io.Reader) (int, any) {
+	rec.patches++
+	rec.headers = append(rec.headers, since)
+	var fields map[string]string
+	if err := json.NewDecoder(body).Decode(&fields); err != nil {
+		return http.StatusBadRequest, restErrors("JSON_PARSER_ERROR", err.Error())
+	}
+	raw, _ := json.Marshal(fields)
 	rec.bodies = append(rec.bodies, string(raw))
 	if since != "" {
 		t, err := http.ParseTime(since)
 		if err != nil {
-			writeErrors(w, http.StatusBadRequest, "INVALID_HEADER", "bad date")
-			return
+			return http.StatusBadRequest, restErrors("INVALID_HEADER", "bad date")
 		}
 		if rec.lastModified.Truncate(time.Second).After(t) {
-			w.WriteHeader(http.StatusPreconditionFailed)
-			return
+			return http.StatusPreconditionFailed, restErrors("PRECONDITION_FAILED", "changed")
 		}
 	}
-	v := body["Summary__c"]
+	v := fields["Summary__c"]
 	rec.value = &v
 	rec.lastModified = rec.lastModified.Add(rec.tick)
 	if rec.afterPatch != nil {
 		rec.afterPatch(rec)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return http.StatusNoContent, nil
+}
+
+// composite runs the subrequests in order, as collateSubrequests false
+// asks, and answers each.
+func (rec *oneRecord) composite(body io.Reader) (int, any) {
+	var req struct {
+		Collate bool `json:"collateSubrequests"`
+		Subs    []struct {
+			Method  string            `json:"method"`
+			URL     string            `json:"url"`
+			Ref     string            `json:"referenceId"`
+			Body    json.RawMessage   `json:"body"`
+			Headers map[string]string `json:"httpHeaders"`
+		} `json:"compositeRequest"`
+	}
+	if err := json.NewDecoder(body).Decode(&req); err != nil || req.Collate {
+		return http.StatusBadRequest, restErrors("INVALID_INPUT", fmt.Sprint("collate or ", err))
+	}
+	results := make([]map[string]any, len(req.Subs))
+	for i, sub := range req.Subs {
+		u, err := url.Parse(sub.URL)
+		if err != nil {
+			return http.StatusBadRequest, restErrors("INVALID_INPUT", err.Error())
+		}
+		status, answer := rec.serve(sub.Method, u, sub.Headers["If-Unmodified-Since"],
+			strings.NewReader(string(sub.Body)))
+		results[i] = map[string]any{"body": answer, "httpHeaders": map[string]string{},
+			"httpStatusCode": status, "referenceId": sub.Ref}
+	}
+	return http.StatusOK, map[string]any{"compositeResponse": results}
 }
 
 func (rec *oneRecord) text() string {

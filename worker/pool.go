@@ -47,8 +47,8 @@ type Config struct {
 	QueueURL string // source queue; required
 	DLQURL   string // dead-letter queue; required
 
-	Receivers         int           // concurrent long polls; default 2
-	Concurrency       int           // messages handled at once; default 16
+	Receivers         int           // concurrent long polls; default 4
+	Concurrency       int           // messages handled at once; default 1000
 	WaitTime          time.Duration // long-poll wait; default 20 s
 	MaxMessages       int           // per receive, 1..10; default 10
 	VisibilityTimeout time.Duration // per receive; 0 keeps the queue's own
@@ -78,8 +78,8 @@ func (c Config) withDefaults() Config {
 	setDuration(&c.AckTimeout, 10*time.Second)
 	setDuration(&c.ProbeInitial, time.Second)
 	setDuration(&c.ProbeMax, time.Minute)
-	setInt(&c.Receivers, 2)
-	setInt(&c.Concurrency, 16)
+	setInt(&c.Receivers, 4)
+	setInt(&c.Concurrency, 1000)
 	setInt(&c.MaxMessages, 10)
 	setInt(&c.MaxBodyBytes, 1<<20)
 	setInt(&c.OutageThreshold, 5)

@@ -26,8 +26,16 @@ func newSQSClient(ctx context.Context, timeout time.Duration) (*sqs.Client, erro
 }
 
 func newHTTPClient(timeout time.Duration) *http.Client {
-	return &http.Client{Timeout: timeout}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// Batches send their lookups and writes side by side; keep those
+	// connections open instead of the default two per host.
+	t.MaxIdleConnsPerHost = salesforceIdleConns
+	return &http.Client{Timeout: timeout, Transport: t}
 }
+
+// salesforceIdleConns is the idle connections kept to the Salesforce
+// instance: more than the calls in flight at once.
+const salesforceIdleConns = 64
 
 // checkQueues asks SQS for each queue's ARN, which proves that the queue
 // exists and that the credentials may reach it.

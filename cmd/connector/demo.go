@@ -30,7 +30,8 @@ const (
 	demoAPIVersion      = "66.0"
 	demoObject          = "Task"
 	demoTargetField     = "Summary__c"
-	demoLogLines        = 40 // worker log lines shown when verification fails
+	demoLogLines        = 40                    // worker log lines shown when verification fails
+	demoBatchLinger     = 50 * time.Millisecond // SF_BATCH_LINGER's default
 )
 
 // Lookup modes of the demo: the External ID endpoint on Call_Id__c, or SOQL
@@ -276,6 +277,7 @@ func (d *demoRun) startOrg() error {
 		TargetField:      demoTargetField,
 		WriteMode:        salesforce.WriteMode(d.opts.mode),
 		HTTPClient:       d.newHTTPClient(30 * time.Second),
+		BatchLinger:      demoBatchLinger,
 	})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -335,7 +337,6 @@ func (d *demoRun) stopPool() {
 // its idle connections.
 func (d *demoRun) newHTTPClient(timeout time.Duration) *http.Client {
 	c := newHTTPClient(timeout)
-	c.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	d.clients = append(d.clients, c)
 	return c
 }

@@ -118,6 +118,8 @@ func salesforceConfig(cfg config.Config) salesforce.Config {
 		TargetField:      s.TargetField,
 		WriteMode:        salesforce.WriteMode(s.WriteMode),
 		HTTPClient:       newHTTPClient(s.HTTPTimeout),
+		BatchSize:        s.BatchSize,
+		BatchLinger:      s.BatchLinger,
 	}
 }
 
