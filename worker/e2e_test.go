@@ -33,6 +33,7 @@ type setup struct {
 	grace       time.Duration
 	visibility  int
 	concurrency int
+	linger      time.Duration // salesforce batch linger; 0 sends at once
 }
 
 // harness wires one fake org, one pair of queues on a target and one pool.
@@ -65,7 +66,7 @@ func newHarness(t *testing.T, tg sqsTarget, s setup) *harness {
 		Domain: srv.Domain, ClientID: testClientID, ClientSecret: s.secret,
 		APIVersion: "66.0", Object: "Task", LookupField: s.lookup,
 		LookupExternalID: s.external, OriginField: s.origin,
-		TargetField: s.target, WriteMode: s.mode,
+		TargetField: s.target, WriteMode: s.mode, BatchLinger: s.linger,
 	})
 	if err != nil {
 		t.Fatalf("salesforce.New: %v", err)
@@ -171,6 +172,7 @@ func TestEndToEnd(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg sqsTarget) {
 		t.Run("overwrite-lands-in-each-record", func(t *testing.T) { testOverwrite(t, tg) })
 		t.Run("append-is-idempotent-under-redelivery", func(t *testing.T) { testAppendIdempotent(t, tg) })
+		t.Run("backlog-shares-api-calls", func(t *testing.T) { testBacklogSharesCalls(t, tg) })
 		t.Run("invalid-messages-dead-letter", func(t *testing.T) { testInvalidMessages(t, tg) })
 		t.Run("unknown-and-ambiguous-dead-letter", func(t *testing.T) { testUnknownAndAmbiguous(t, tg) })
 		t.Run("tricky-call-ids-find-their-record", func(t *testing.T) { testTrickyIDs(t, tg) })
@@ -208,6 +210,59 @@ func testOverwrite(t *testing.T, tg sqsTarget) {
 	}
 	if dlq := drainQueue(t, tg.client, h.dlqURL); len(dlq) != 0 {
 		t.Errorf("dead-letter queue: got %d messages, want none", len(dlq))
+	}
+}
+
+// testBacklogSharesCalls preloads a backlog and checks that the pool's
+// consumers pool their summaries into batches: a tenth of an API call per
+// summary in overwrite mode and under a sixth in append mode, where one
+// call per summary would be 2 or 3.
+func testBacklogSharesCalls(t *testing.T, tg sqsTarget) {
+	const backlog = 300
+	for _, tt := range []struct {
+		mode    salesforce.WriteMode
+		perCall float64
+	}{{salesforce.Overwrite, 0.1}, {salesforce.Append, 0.15}} {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			h := newHarness(t, tg, setup{mode: tt.mode, linger: 50 * time.Millisecond})
+			var bodies []string
+			for i := range backlog {
+				call := fmt.Sprintf("backlog-%d", i)
+				h.org.Insert("Task", map[string]any{"Call_Id__c": call})
+				bodies = append(bodies, summaryBody(call, "summary of "+call))
+			}
+			h.sendBatches(bodies)
+			h.start()
+			snap := h.waitHandled(backlog)
+			if got := snap.Outcomes[worker.Applied]; got != backlog {
+				t.Errorf("applied: got %d, want %d (%+v)", got, backlog, snap)
+			}
+			calls := h.org.Calls().API
+			if limit := int64(tt.perCall * backlog); calls > limit {
+				t.Errorf("API calls: got %d for %d summaries, want at most %d", calls, backlog, limit)
+			}
+			t.Logf("%d API calls for %d summaries", calls, backlog)
+		})
+	}
+}
+
+// sendBatches sends bodies ten at a time.
+func (h *harness) sendBatches(bodies []string) {
+	h.t.Helper()
+	for start := 0; start < len(bodies); start += 10 {
+		var entries []types.SendMessageBatchRequestEntry
+		for i, b := range bodies[start:min(start+10, len(bodies))] {
+			entries = append(entries, types.SendMessageBatchRequestEntry{
+				Id: aws.String(fmt.Sprint("m", i)), MessageBody: aws.String(b)})
+		}
+		out, err := h.tg.client.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{
+			QueueUrl: aws.String(h.queueURL), Entries: entries})
+		if err != nil {
+			h.t.Fatalf("send batch: %v", err)
+		}
+		if len(out.Failed) > 0 {
+			h.t.Fatalf("send batch: %d entries failed", len(out.Failed))
+		}
 	}
 }
 
