@@ -72,7 +72,8 @@ func openGroups(groups []*recordGroup) []*recordGroup {
 // refreshStale reads again the records whose value may be older than the
 // last write of this process, or whose answer lacked the target or
 // LastModifiedDate.
-func (c *Client) refreshStale(ctx context.Context, sch *schema, groups []*recordGroup, since uint64) {
+func (c *Client) refreshStale(ctx context.Context, sch *schema, groups []*recordGroup,
+	since uint64) {
 	var stale []*recordGroup
 	for _, g := range groups {
 		if c.locks.writtenSince(g.rec.id, since) || !g.rec.targetKnown || g.rec.lastModified.IsZero() {
@@ -153,7 +154,8 @@ func joinBlocks(old, block string) string {
 // writeAppends sends the writes in composite requests of up to
 // maxCompositeWrites conditional PATCHes and one read-back, and returns
 // the groups that need another round.
-func (c *Client) writeAppends(ctx context.Context, sch *schema, writes []appendWrite) []*recordGroup {
+func (c *Client) writeAppends(ctx context.Context, sch *schema,
+	writes []appendWrite) []*recordGroup {
 	var (
 		mu    sync.Mutex
 		again []*recordGroup

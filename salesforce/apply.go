@@ -10,7 +10,7 @@ const (
 	maxBatchSize       = 200 // records of one sObject Collections update
 	defaultMaxRunning  = 4   // batches at work at once
 	batchTimeout       = 2 * time.Minute
-	maxWriteConcurrent = 8 // write calls of one batch in flight at once
+	maxWriteConcurrent = 10 // write calls of one batch in flight at once: a whole append batch
 )
 
 // Apply writes s into the record whose lookup field (or else origin field)
