@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FAUXQS      := tools/fauxqs/fauxqs.sh
 TEST_FLAGS  ?= -race -count=1 -timeout 9m
 
-.PHONY: all build demo test unit lint fmt vet staticcheck fauxqs-start fauxqs-stop clean
+.PHONY: all build demo bench test unit lint fmt vet staticcheck fauxqs-start fauxqs-stop clean
 
 all: build
 
@@ -19,6 +19,14 @@ build:
 
 demo:
 	$(GO) run ./cmd/connector demo
+
+# bench runs every scenario of tools/bench with the worker as a subprocess and
+# prints one JSON line per scenario, then a table; worker logs stay in
+# .cache/bench. Flags go in BENCH_FLAGS, e.g.
+#   make bench BENCH_FLAGS='--messages 2000 --scenario backlog --env SF_BATCH_SIZE=50'
+bench:
+	$(GO) build -o .cache/bench/connector ./cmd/connector
+	$(GO) run ./tools/bench --connector .cache/bench/connector $(BENCH_FLAGS)
 
 # test starts fauxqs, runs every package's tests against it and the in-process
 # server, and stops it again whatever the outcome.

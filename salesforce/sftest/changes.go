@@ -237,4 +237,5 @@ func (o *Org) apply(s *sobject, rec *record, changes []change) {
 		s.set(rec, ch.field.Name, ch.value)
 	}
 	s.set(rec, fieldLastModified, o.now())
+	o.observeWrite(s, rec)
 }

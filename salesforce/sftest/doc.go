@@ -162,6 +162,10 @@
 //     by default any "." followed by letters.
 //   - SetExternalIDFieldsParam: honour ?fields= on the external-id GET
 //     (ignored by default, as documented).
+//   - SetWriteObserver: a function told of every record an API write
+//     updates (object, id, LastModifiedDate; records an upsert creates are
+//     not told), called under the org's lock, so it must not call back into
+//     the org.
 //
 // Calls counts requests: Token for the token endpoint, API for charged data
 // calls, ByEndpoint by resource name (the Endpoint constants). A composite

@@ -17,6 +17,7 @@ type settings struct {
 	extensions   []string // nil: any ".letters" suffix
 	extIDFields  bool
 	enforceLimit bool
+	observer     func(object, id string, at time.Time) // see SetWriteObserver
 }
 
 // extIDCase says how the external-id GET compares values.
