@@ -211,7 +211,7 @@ func settleAppend(sch *schema, w appendWrite, out writeOutcome) bool {
 	id := g.rec.id
 	switch {
 	case out.err != nil && out.err.Status != http.StatusPreconditionFailed:
-		g.fail(fmt.Errorf("append to %s %s: %w", sch.object, id, out.err))
+		failWrite(sch, w, out.err)
 		return false
 	case out.fresh == nil:
 		g.fail(fmt.Errorf("append to %s %s: %w", sch.object, id, errGone))
@@ -230,6 +230,19 @@ func settleAppend(sch *schema, w appendWrite, out writeOutcome) bool {
 	}
 	g.lastErr = errNotConfirmed
 	return g.open()
+}
+
+// failWrite finishes the group of a write Salesforce refused. When the
+// write carried several summaries and the refusal is permanent (a value
+// too long in bytes, a validation rule), each summary is retried alone:
+// written one after another, some might have fitted.
+func failWrite(sch *schema, w appendWrite, apiErr *APIError) {
+	err := fmt.Errorf("append to %s %s: %w", sch.object, w.group.rec.id, apiErr)
+	if len(w.adding) > 1 && ClassOf(err) == Permanent {
+		err = fmt.Errorf("append to %s %s: written together with other summaries, which "+
+			"failed (%s): %w", sch.object, w.group.rec.id, apiErr.Code, errRetryAlone)
+	}
+	w.group.fail(err)
 }
 
 // conditionalWrites runs chunk's PATCHes, each on condition that the

@@ -340,3 +340,35 @@ func TestBatchTransientFailureReachesEveryItem(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchAppendRefusedTogetherIsRetriedAlone has Salesforce count bytes,
+// so two summaries that fit the field's characters together overflow it:
+// neither is dead-lettered for the other's sake, and, written one after
+// another, the first lands and only the second is too long.
+func TestBatchAppendRefusedTogetherIsRetriedAlone(t *testing.T) {
+	e := startOrg(t)
+	e.org.SetCountBytes(true)
+	id := e.org.Insert("Task", map[string]any{"Call_Id__c": "c-1"})
+	first := Summary{CallID: "c-1", Text: strings.Repeat("é", 200), SummaryID: "s-1"}
+	second := Summary{CallID: "c-1", Text: strings.Repeat("è", 200), SummaryID: "s-2"}
+	c := e.oneBatch(Append, 2, func(cfg *Config) { cfg.TargetField = "Short_Summary__c" })
+
+	_, errs := applyInOrder(c, first, second)
+	for i, err := range errs {
+		if !errors.Is(err, errRetryAlone) || ClassOf(err) != Transient {
+			t.Errorf("together, summary %d: %v; want a transient retry-alone error", i, err)
+		}
+	}
+
+	alone := e.oneBatch(Append, 1, func(cfg *Config) { cfg.TargetField = "Short_Summary__c" })
+	if _, err := alone.Apply(context.Background(), first); err != nil {
+		t.Fatalf("first alone: %v", err)
+	}
+	_, err := alone.Apply(context.Background(), second)
+	if ClassOf(err) != Permanent || Reason(err) != ReasonStringTooLong {
+		t.Errorf("second alone: %v; want a permanent STRING_TOO_LONG", err)
+	}
+	if got := e.summaryOf(id, "Short_Summary__c"); got != Block(first) {
+		t.Errorf("field = %q, want the first block only", got)
+	}
+}
