@@ -119,7 +119,7 @@ func (a *acker) flush(batch []types.Message) {
 			Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle}
 	}
 	out, err := a.queue.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{
-		QueueUrl: aws.String(a.url), Entries: entries})
+		QueueUrl: aws.String(a.url), Entries: entries}, ownRequestBody)
 	if err != nil {
 		a.log.Warn().Err(err).Int("messages", len(batch)).
 			Msg("batch delete failed; deleting one by one")
@@ -151,7 +151,7 @@ func (a *acker) entryFailed(ctx context.Context, m types.Message, f types.BatchR
 
 func (a *acker) deleteOne(ctx context.Context, m types.Message) {
 	_, err := a.queue.DeleteMessage(ctx, &sqs.DeleteMessageInput{
-		QueueUrl: aws.String(a.url), ReceiptHandle: m.ReceiptHandle})
+		QueueUrl: aws.String(a.url), ReceiptHandle: m.ReceiptHandle}, ownRequestBody)
 	if err == nil {
 		return
 	}

@@ -37,7 +37,7 @@ func (p *Pool) deadLetter(m types.Message, d decision) error {
 		QueueUrl:          aws.String(p.cfg.DLQURL),
 		MessageBody:       m.Body,
 		MessageAttributes: p.deadLetterAttributes(m, d),
-	})
+	}, ownRequestBody)
 	if err != nil {
 		return fmt.Errorf("send to dead-letter queue: %w", err)
 	}
@@ -130,7 +130,7 @@ func (p *Pool) setVisibility(m types.Message, d time.Duration) {
 		QueueUrl:          aws.String(p.cfg.QueueURL),
 		ReceiptHandle:     m.ReceiptHandle,
 		VisibilityTimeout: min(secs, 43200),
-	})
+	}, ownRequestBody)
 	if err != nil {
 		p.log.Warn().Err(err).Str("message_id", aws.ToString(m.MessageId)).
 			Msg("change visibility failed; the message returns when its visibility lapses")

@@ -2,11 +2,16 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/rs/zerolog"
 )
 
 // receiveLoop long-polls the queue while the pool is not paused and has
@@ -23,7 +28,7 @@ func (p *Pool) receiveLoop(ctx, handlerCtx context.Context, n int) {
 		if free == 0 {
 			return
 		}
-		msgs, err := p.receive(ctx, free)
+		msgs, err := p.receive(ctx, log, free)
 		p.releaseSlots(free - len(msgs))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -75,7 +80,11 @@ func (p *Pool) releaseSlots(n int) {
 	}
 }
 
-func (p *Pool) receive(ctx context.Context, max int) ([]types.Message, error) {
+// receive asks the queue for up to max messages. It logs the attempts the
+// SDK retried after the queue may have handed out messages, since those
+// messages stay hidden until their visibility timeout.
+func (p *Pool) receive(ctx context.Context, log zerolog.Logger, max int) (
+	[]types.Message, error) {
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(p.cfg.QueueURL),
 		MaxNumberOfMessages:         int32(max),
@@ -86,11 +95,47 @@ func (p *Pool) receive(ctx context.Context, max int) ([]types.Message, error) {
 	if p.cfg.VisibilityTimeout > 0 {
 		in.VisibilityTimeout = int32(p.cfg.VisibilityTimeout / time.Second)
 	}
-	out, err := p.queue.ReceiveMessage(ctx, in)
+	out, err := p.queue.ReceiveMessage(ctx, in, ownRequestBody)
 	if err != nil {
 		return nil, err
 	}
+	logLostAnswers(log, out.ResultMetadata, max)
 	return out.Messages, nil
+}
+
+// logLostAnswers logs each failed attempt of a successful receive after
+// which the queue may have handed out messages: one it answered (2xx), or
+// one that broke before any answer came. Those messages never reached the
+// worker and come back only after their visibility timeout.
+func logLostAnswers(log zerolog.Logger, md middleware.Metadata, max int) {
+	attempts, ok := retry.GetAttemptResults(md)
+	if !ok {
+		return
+	}
+	for i, a := range attempts.Results {
+		status, lost := lostAnswer(a.Err)
+		if !lost {
+			continue
+		}
+		log.Warn().Err(a.Err).Int("attempt", i+1).Int("status", status).
+			Int("max_messages", max).
+			Msg("receive attempt retried after the queue may have answered; " +
+				"its messages stay hidden until their visibility timeout")
+	}
+}
+
+// lostAnswer reports whether a failed receive attempt may have taken
+// messages from the queue, and the HTTP status it got, 0 for none.
+func lostAnswer(err error) (status int, lost bool) {
+	if err == nil {
+		return 0, false
+	}
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil {
+		return 0, true
+	}
+	status = re.Response.StatusCode
+	return status, status == 0 || status/100 == 2
 }
 
 // dispatch starts a handler for m in the slot acquired for it. A message
