@@ -62,6 +62,12 @@ type Salesforce struct {
 	// WriteMode is "overwrite" or "append".
 	WriteMode string `env:"SF_WRITE_MODE,required"`
 
+	// TooLong is what happens when a summary would not fit the target
+	// field: "reject" (dead-letter it as STRING_TOO_LONG),
+	// "truncate-oldest" (drop the oldest appended summary blocks) or
+	// "truncate-summary" (cut the new summary to fit).
+	TooLong string `env:"SF_TOO_LONG" envDefault:"reject"`
+
 	// HTTPTimeout bounds one HTTP request to Salesforce.
 	HTTPTimeout time.Duration `env:"SF_HTTP_TIMEOUT" envDefault:"30s"`
 
@@ -119,6 +125,10 @@ type Worker struct {
 	// DrainTimeout is how long in-flight messages may take to finish on
 	// shutdown.
 	DrainTimeout time.Duration `env:"DRAIN_TIMEOUT" envDefault:"30s"`
+
+	// MaxProcessingTime is how long one message may be worked on, its
+	// visibility extended meanwhile, before it is given back to the queue.
+	MaxProcessingTime time.Duration `env:"MAX_PROCESSING_TIME" envDefault:"10m"`
 }
 
 // Log is how the connector logs.

@@ -26,6 +26,7 @@ const (
 	maxMessages          = 10
 	maxVisibilityTimeout = 12 * time.Hour
 	maxConcurrency       = 10000
+	maxProcessingTime    = 12 * time.Hour // the longest visibility SQS grants
 )
 
 var (
@@ -218,6 +219,8 @@ func (c *checker) salesforce(s *Salesforce) {
 	s.LookupExternalID = c.keyword("SF_LOOKUP_EXTERNAL_ID", s.LookupExternalID,
 		"lookup mode", "auto", "true", "false")
 	s.WriteMode = c.keyword("SF_WRITE_MODE", s.WriteMode, "write mode", "overwrite", "append")
+	s.TooLong = c.keyword("SF_TOO_LONG", s.TooLong, "too-long policy",
+		"reject", "truncate-oldest", "truncate-summary")
 	c.positive("SF_HTTP_TIMEOUT", s.HTTPTimeout)
 	inRange(c, "SF_BATCH_SIZE", s.BatchSize, 1, maxBatchSize)
 	inRange(c, "SF_BATCH_LINGER", s.BatchLinger, 0, maxBatchLinger)
@@ -373,6 +376,7 @@ func (c *checker) worker(w *Worker) {
 	}
 	c.positive("RETRY_MAX_ELAPSED", w.RetryMaxElapsed)
 	c.positive("DRAIN_TIMEOUT", w.DrainTimeout)
+	inRange(c, "MAX_PROCESSING_TIME", w.MaxProcessingTime, time.Minute, maxProcessingTime)
 }
 
 func (c *checker) log(l *Log) {

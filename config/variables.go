@@ -41,6 +41,8 @@ var meanings = []struct{ name, meaning string }{
 	{"SF_ORIGIN_FIELD", "API name of a second field tried when the lookup field finds no record"},
 	{"SF_TARGET_FIELD", "API name of the field that receives the summary"},
 	{"SF_WRITE_MODE", "overwrite the target field or append to it: overwrite or append"},
+	{"SF_TOO_LONG", "a summary that would not fit the target field: reject (dead-letter it), " +
+		"truncate-oldest (drop the oldest appended summaries) or truncate-summary (cut it)"},
 	{"SF_HTTP_TIMEOUT", "time limit of one HTTP request to Salesforce"},
 	{"SF_BATCH_SIZE", "most summaries sharing one lookup query and one write call, 1 to 200"},
 	{"SF_BATCH_LINGER", "how long the first summary of a batch waits for others, 0s to 1s"},
@@ -61,6 +63,8 @@ var meanings = []struct{ name, meaning string }{
 	{"RETRY_MAX_ELAPSED", "in-process backoff budget of one message " +
 		"before it is left for SQS to redeliver"},
 	{"DRAIN_TIMEOUT", "on shutdown, how long in-flight messages may take to finish"},
+	{"MAX_PROCESSING_TIME", "how long one message may be worked on, its visibility " +
+		"extended meanwhile, before it is given back to the queue"},
 	{"LOG_LEVEL", "trace, debug, info, warn or error"},
 	{"LOG_FORMAT", "auto (console on a terminal, else json), json or console"},
 	{"METRICS_ADDR", "address serving /healthz and /readyz: host:port, :port, " +
