@@ -47,7 +47,7 @@ func (c *Client) appendAll(ctx context.Context, sch *schema, groups []*recordGro
 		}
 		var writes []appendWrite
 		for _, g := range pending {
-			if w, ok := planAppend(sch, g); ok {
+			if w, ok := planAppend(sch, c.cfg.TooLong, g); ok {
 				writes = append(writes, w)
 			}
 		}
@@ -114,8 +114,9 @@ type appendWrite struct {
 // planAppend works out the new value of a group's record: the blocks of
 // its open items, in order, after what the record holds. An item whose
 // block is there already is done; one whose block would overflow the field
-// fails alone, as if the items had been appended one after another.
-func planAppend(sch *schema, g *recordGroup) (appendWrite, bool) {
+// meets the too-long policy, as if the items had been appended one after
+// another.
+func planAppend(sch *schema, policy TooLongPolicy, g *recordGroup) (appendWrite, bool) {
 	if g.rec.lastModified.IsZero() {
 		g.fail(fmt.Errorf("append to %s %s: no LastModifiedDate", sch.object, g.rec.id))
 		return appendWrite{}, false
@@ -131,16 +132,52 @@ func planAppend(sch *schema, g *recordGroup) (appendWrite, bool) {
 			it.finish(Result{RecordID: g.rec.id, AlreadyApplied: true}, nil)
 			continue
 		}
-		next := joinBlocks(w.value, Block(it.s))
-		if err := checkLength(sch, next); err != nil {
+		next, truncated, err := fitBlock(sch, policy, w.value, it.s, planned)
+		if err != nil {
 			it.finish(Result{}, err)
 			continue
 		}
 		w.value = next
 		w.adding = append(w.adding, it)
+		it.res.Truncated = truncated
 		planned[marker] = true
 	}
 	return w, len(w.adding) > 0
+}
+
+// fitBlock returns value with s's block appended, within the field's
+// length as policy allows: the oldest blocks not in keep dropped, or the
+// summary cut. It reports whether anything was dropped or cut; a block
+// that cannot be made to fit is a *TooLongError.
+func fitBlock(sch *schema, policy TooLongPolicy, value string, s Summary,
+	keep map[string]bool) (string, bool, error) {
+	next := joinBlocks(value, Block(s))
+	if Length(next) <= sch.targetLength {
+		return next, false, nil
+	}
+	tooLong := &TooLongError{Field: sch.target, Length: Length(next), Max: sch.targetLength}
+	switch policy {
+	case TruncateOldest:
+		dropped := false
+		for Length(next) > sch.targetLength {
+			var ok bool
+			if value, ok = dropOldestBlock(value, keep); !ok {
+				return "", false, tooLong
+			}
+			dropped = true
+			next = joinBlocks(value, Block(s))
+		}
+		return next, dropped, nil
+	case TruncateSummary:
+		header := joinBlocks(value, Block(Summary{SummaryID: s.SummaryID, OccurredAt: s.OccurredAt}))
+		text, _, ok := fitText(defuseMarkers(s.Text), sch.targetLength-Length(header))
+		if !ok {
+			return "", false, tooLong
+		}
+		s.Text = text
+		return joinBlocks(value, Block(s)), true, nil
+	}
+	return "", false, tooLong
 }
 
 // joinBlocks appends block to old, separated by a blank line.
@@ -316,11 +353,4 @@ func Length(s string) int {
 		}
 	}
 	return n
-}
-
-func checkLength(sch *schema, value string) error {
-	if n := Length(value); n > sch.targetLength {
-		return &TooLongError{Field: sch.target, Length: n, Max: sch.targetLength}
-	}
-	return nil
 }

@@ -55,7 +55,11 @@ type item struct {
 	done bool
 }
 
+// finish settles the item; a success keeps the Truncated mark its plan set.
 func (it *item) finish(res Result, err error) {
+	if err == nil {
+		res.Truncated = res.Truncated || it.res.Truncated
+	}
 	it.res, it.err, it.done = res, err, true
 }
 

@@ -57,7 +57,8 @@ type Config struct {
 	OriginField      string         // optional; tried when LookupField finds nothing
 	TargetField      string
 	WriteMode        WriteMode
-	HTTPClient       *http.Client // nil: a client with a 30 s timeout
+	TooLong          TooLongPolicy // empty means Reject
+	HTTPClient       *http.Client  // nil: a client with a 30 s timeout
 
 	// BatchSize is the most summaries one batch holds, 1 to 200; 0 means
 	// 200. BatchLinger is how long the first summary of a batch waits for
@@ -80,6 +81,7 @@ type Summary struct {
 type Result struct {
 	RecordID       string
 	AlreadyApplied bool // append mode: this SummaryID's block was already in the field
+	Truncated      bool // the too-long policy cut the summary or dropped older blocks
 }
 
 // Client writes summaries into one object of one org. It is safe for use by
@@ -123,6 +125,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = maxBatchSize
+	}
+	if cfg.TooLong == "" {
+		cfg.TooLong = Reject
 	}
 	if cfg.MaxBatches == 0 {
 		cfg.MaxBatches = defaultMaxRunning
@@ -173,6 +178,12 @@ func validate(cfg Config) error {
 	case Overwrite, Append:
 	default:
 		return fmt.Errorf("write mode %q is not overwrite or append", cfg.WriteMode)
+	}
+	switch cfg.TooLong {
+	case Reject, TruncateOldest, TruncateSummary:
+	default:
+		return fmt.Errorf("too-long policy %q is not reject, truncate-oldest or truncate-summary",
+			cfg.TooLong)
 	}
 	return nil
 }

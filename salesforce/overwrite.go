@@ -16,7 +16,7 @@ import (
 func (c *Client) overwriteAll(ctx context.Context, sch *schema, groups []*recordGroup) {
 	var writes []overwrite
 	for _, g := range groups {
-		if w, ok := planOverwrite(sch, g); ok {
+		if w, ok := planOverwrite(sch, c.cfg.TooLong, g); ok {
 			writes = append(writes, w)
 		}
 	}
@@ -39,15 +39,19 @@ type overwrite struct {
 }
 
 // planOverwrite picks the text a record receives: that of the last item
-// whose text fits the field, as if the items had been written one after
-// another. Items whose text is too long fail alone.
-func planOverwrite(sch *schema, g *recordGroup) (overwrite, bool) {
+// whose text fits the field, or can be cut to fit when the policy allows,
+// as if the items had been written one after another. Items whose text is
+// too long fail alone.
+func planOverwrite(sch *schema, policy TooLongPolicy, g *recordGroup) (overwrite, bool) {
 	var chosen *item
 	for _, it := range g.items {
-		if err := checkLength(sch, it.s.Text); err != nil {
-			it.finish(Result{}, err)
+		text, cut, ok := fitText(it.s.Text, sch.targetLength)
+		if cut && policy == Reject || !ok {
+			it.finish(Result{}, &TooLongError{
+				Field: sch.target, Length: Length(it.s.Text), Max: sch.targetLength})
 			continue
 		}
+		it.s.Text, it.res.Truncated = text, cut
 		chosen = it
 	}
 	return overwrite{group: g, value: chosen}, chosen != nil

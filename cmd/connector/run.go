@@ -117,6 +117,7 @@ func salesforceConfig(cfg config.Config) salesforce.Config {
 		OriginField:      s.OriginField,
 		TargetField:      s.TargetField,
 		WriteMode:        salesforce.WriteMode(s.WriteMode),
+		TooLong:          salesforce.TooLongPolicy(s.TooLong),
 		HTTPClient:       newHTTPClient(s.HTTPTimeout),
 		BatchSize:        s.BatchSize,
 		BatchLinger:      s.BatchLinger,
