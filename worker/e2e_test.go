@@ -34,6 +34,7 @@ type setup struct {
 	visibility  int
 	concurrency int
 	linger      time.Duration // salesforce batch linger; 0 sends at once
+	object      string
 }
 
 // harness wires one fake org, one pair of queues on a target and one pool.
@@ -44,6 +45,7 @@ type harness struct {
 	queueURL string
 	dlqURL   string
 	pool     *worker.Pool
+	object   string
 	stop     context.CancelFunc
 	stopped  chan struct{}
 	logs     *lockedBuffer
@@ -60,11 +62,11 @@ func newHarness(t *testing.T, tg sqsTarget, s setup) *harness {
 	}
 	t.Cleanup(srv.Close)
 
-	h := &harness{t: t, tg: tg, org: org, logs: new(lockedBuffer)}
+	h := &harness{t: t, tg: tg, org: org, logs: new(lockedBuffer), object: s.object}
 	h.queueURL, h.dlqURL = tg.newQueues(t, s.visibility)
 	sf, err := salesforce.New(salesforce.Config{
 		Domain: srv.Domain, ClientID: testClientID, ClientSecret: s.secret,
-		APIVersion: "66.0", Object: "Task", LookupField: s.lookup,
+		APIVersion: "66.0", Object: s.object, LookupField: s.lookup,
 		LookupExternalID: s.external, OriginField: s.origin,
 		TargetField: s.target, WriteMode: s.mode, BatchLinger: s.linger,
 	})
@@ -74,7 +76,7 @@ func newHarness(t *testing.T, tg sqsTarget, s setup) *harness {
 	h.pool, err = worker.New(worker.Config{
 		QueueURL: h.queueURL, DLQURL: h.dlqURL,
 		Concurrency: s.concurrency, WaitTime: 2 * time.Second,
-		NotFoundGrace: s.grace, RetryMaxElapsed: 2 * time.Second,
+		NotFoundGrace: s.grace, RetryMaxElapsed: 2 * time.Second, APIUsageCeiling: 0.9,
 		RetryInitial: 10 * time.Millisecond, ProbeInitial: 20 * time.Millisecond,
 		ProbeMax: 200 * time.Millisecond, DrainTimeout: 10 * time.Second,
 		Logger: zerolog.New(h.logs),
@@ -88,6 +90,9 @@ func newHarness(t *testing.T, tg sqsTarget, s setup) *harness {
 func (s setup) withDefaults() setup {
 	if s.mode == "" {
 		s.mode = salesforce.Overwrite
+	}
+	if s.object == "" {
+		s.object = "Task"
 	}
 	if s.target == "" {
 		s.target = "Summary__c"
@@ -183,6 +188,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Run("misnamed-field-pauses-and-dead-letters-nothing", func(t *testing.T) {
 			testMisnamedField(t, tg)
 		})
+		t.Run("systemic-faults-pause-and-resume", func(t *testing.T) { testSystemicFaults(t, tg) })
 	})
 }
 
@@ -462,5 +468,95 @@ func testMisnamedField(t *testing.T, tg sqsTarget) {
 	}
 	if _, reason := h.pool.Paused(); reason == "" {
 		t.Error("pause has no reason")
+	}
+}
+
+// testSystemicFaults meets each systemic fault the fake org can show: the
+// pool pauses, reports not ready, keeps every message out of the
+// dead-letter queue, and resumes by itself once the fault is gone.
+func testSystemicFaults(t *testing.T, tg sqsTarget) {
+	cases := []struct {
+		name   string
+		setup  setup
+		break_ func(org *sftest.Org)
+		fix    func(org *sftest.Org)
+		reason string
+	}{
+		{"request-limit-exceeded", setup{},
+			func(org *sftest.Org) { org.SetEnforceLimit(true); org.SetUsage(15000, 15000) },
+			func(org *sftest.Org) { org.SetUsage(100, 15000) },
+			"REQUEST_LIMIT_EXCEEDED"},
+		{"api-usage-above-ceiling", setup{},
+			func(org *sftest.Org) { org.SetUsage(14000, 15000) },
+			func(org *sftest.Org) { org.SetUsage(100, 15000) },
+			worker.ReasonUsageCeiling},
+		{"object-missing", setup{object: "Call_Log__c"},
+			func(*sftest.Org) {},
+			func(org *sftest.Org) {
+				org.DefineObject(sftest.Object{Name: "Call_Log__c", Fields: []sftest.Field{
+					{Name: "Call_Id__c", Type: "string", Length: 255, ExternalID: true,
+						IDLookup: true, Filterable: true, Updateable: true},
+					{Name: "Summary__c", Type: "textarea", Length: 32000, Updateable: true,
+						Nillable: true},
+				}})
+			},
+			salesforce.ReasonSetup},
+		{"field-not-writable", setup{target: "Read_Only_Notes__c"},
+			func(*sftest.Org) {},
+			func(org *sftest.Org) {
+				for _, obj := range sftest.DefaultObjects() {
+					if obj.Name == "Task" {
+						for i := range obj.Fields {
+							obj.Fields[i].Updateable = true
+						}
+						org.DefineObject(obj)
+					}
+				}
+			},
+			salesforce.ReasonSetup},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.setup
+			s.visibility = 1
+			h := newHarness(t, tg, s)
+			insert := func() {
+				h.org.Insert(h.object, map[string]any{"Call_Id__c": "c-1"})
+				h.org.Insert(h.object, map[string]any{"Call_Id__c": "c-2"})
+			}
+			if s.object == "" { // the records can exist before the fault
+				insert()
+			}
+			tc.break_(h.org)
+			h.start()
+			h.send(summaryBody("c-1", "first"), summaryBody("c-2", "second"))
+
+			eventually(t, 10*time.Second, "the pool to pause", func() bool {
+				paused, _ := h.pool.Paused()
+				return paused
+			})
+			if _, reason := h.pool.Paused(); reason != tc.reason {
+				t.Errorf("pause reason = %q, want %q", reason, tc.reason)
+			}
+			if h.pool.Ready() {
+				t.Error("pool reports ready while paused")
+			}
+			if n := len(drainQueue(t, tg.client, h.dlqURL)); n != 0 {
+				t.Fatalf("dead-letter queue: got %d messages, want none", n)
+			}
+
+			tc.fix(h.org)
+			if s.object != "" { // records of a missing object appear with it
+				insert()
+			}
+			snap := h.waitHandled(2)
+			if snap.Outcomes[worker.DeadLetter] != 0 || snap.Outcomes[worker.Applied] < 1 {
+				t.Errorf("after the fix: outcomes %v, want applied and none dead-lettered", snap.Outcomes)
+			}
+			eventually(t, 10*time.Second, "the pool to resume and be ready", func() bool {
+				paused, _ := h.pool.Paused()
+				return !paused && h.pool.Ready()
+			})
+		})
 	}
 }
