@@ -2,8 +2,9 @@
 // checks all of them at once, and keeps the Salesforce client secret out of
 // anything printed.
 //
-// FromEnv reads the process environment; Load reads a map, which is what tests
-// use. Either returns a Config whose values are ready to hand to the other
+// FromEnv reads the process environment; FromFileAndEnv also reads a YAML
+// file of the same variable names, the environment winning; Load reads a
+// map, which is what tests use. Either returns a Config whose values are ready to hand to the other
 // packages as plain values: defaults filled in, surrounding whitespace removed,
 // keywords in lowercase, the Salesforce domain without a trailing slash. When
 // anything is wrong the error is a *ValidationError that lists every problem,
