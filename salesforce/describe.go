@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -86,21 +85,11 @@ func (c *Client) currentSchema(ctx context.Context) (*schema, error) {
 }
 
 func (c *Client) describe(ctx context.Context) (*schema, error) {
-	resp, err := c.do(ctx, request{
-		method: http.MethodGet,
-		path:   "sobjects/" + c.cfg.Object + "/describe",
-	})
+	d, err := c.describeObject(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("describe %s: %w", c.cfg.Object, err)
+		return nil, err
 	}
-	if resp.status != http.StatusOK {
-		return nil, describeError(c.cfg.Object, resp)
-	}
-	var d describeResult
-	if err := json.Unmarshal(resp.body, &d); err != nil {
-		return nil, fmt.Errorf("describe %s: decode: %w", c.cfg.Object, err)
-	}
-	return c.checkSchema(&d)
+	return c.checkSchema(d)
 }
 
 // describeError tells a missing object (a setup problem) from other failures.
