@@ -1,6 +1,7 @@
 // Command connector moves call summaries from an SQS queue into Salesforce
-// records. Subcommands: run (the worker), send (put summaries on a queue),
-// demo (everything in one process against local fakes).
+// records. Subcommands: run (the worker), check (the setup, line by line),
+// send (put summaries on a queue), demo (everything in one process against
+// local fakes).
 package main
 
 import (
@@ -52,6 +53,9 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	configPath := root.PersistentFlags().String("config", "",
+		"YAML file of settings named like the environment variables; the environment wins")
 	root.AddCommand(newRunCommand(), newSendCommand(), newDemoCommand())
+	root.AddCommand(newCheckCommand(configPath))
 	return root
 }
