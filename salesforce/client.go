@@ -67,6 +67,9 @@ type Config struct {
 	BatchSize   int
 	BatchLinger time.Duration
 	MaxBatches  int
+
+	// Observer, when not nil, is told of every call, for metrics.
+	Observer Observer
 }
 
 // Summary is one call summary to write.
@@ -278,7 +281,9 @@ func (c *Client) send(ctx context.Context, tok *token, rq request, body []byte) 
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	resp, err := c.roundTrip(req)
+	c.observe(resourceOf(rq), resp, start)
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: %s %s: %w", rq.method, firstSegment(rq.path), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // token is one access token and the instance it is valid for. Salesforce
@@ -71,7 +72,9 @@ func (c *Client) fetchToken(ctx context.Context) (*token, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	resp, err := c.roundTrip(req)
+	c.observe("token", resp, start)
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: token request: %w", err)
 	}
@@ -84,8 +87,12 @@ func (c *Client) fetchToken(ctx context.Context) (*token, error) {
 		return nil, err
 	}
 	c.tokMu.Lock()
+	renewed := c.tok != nil
 	c.tok = tok
 	c.tokMu.Unlock()
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.TokenFetched(renewed)
+	}
 	return tok, nil
 }
 
