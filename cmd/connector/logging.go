@@ -10,7 +10,8 @@ import (
 )
 
 // newLogger builds the process logger: JSON, or console output when format
-// is "console" or "auto" on a terminal.
+// is "console" or "auto" on a terminal, with repeats of the same error held
+// back (repeatLimiter).
 func newLogger(w io.Writer, level, format string) zerolog.Logger {
 	lvl, err := zerolog.ParseLevel(strings.ToLower(level))
 	if err != nil || level == "" {
@@ -19,7 +20,7 @@ func newLogger(w io.Writer, level, format string) zerolog.Logger {
 	if format == "console" || (format == "auto" && isTerminal(w)) {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	return zerolog.New(newRepeatLimiter(w)).Level(lvl).With().Timestamp().Logger()
 }
 
 func isTerminal(w io.Writer) bool {
