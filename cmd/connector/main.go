@@ -1,7 +1,7 @@
 // Command connector moves call summaries from an SQS queue into Salesforce
 // records. Subcommands: run (the worker), check (the setup, line by line),
-// send (put summaries on a queue), demo (everything in one process against
-// local fakes).
+// replay (dead-lettered messages back to their queue), send (put summaries
+// on a queue), demo (everything in one process against local fakes).
 package main
 
 import (
@@ -57,5 +57,6 @@ func newRootCommand() *cobra.Command {
 		"YAML file of settings named like the environment variables; the environment wins")
 	root.AddCommand(newRunCommand(), newSendCommand(), newDemoCommand())
 	root.AddCommand(newCheckCommand(configPath))
+	root.AddCommand(newReplayCommand())
 	return root
 }
