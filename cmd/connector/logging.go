@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/term"
 )
 
 // newLogger builds the process logger: JSON, or console output when format
@@ -23,11 +24,8 @@ func newLogger(w io.Writer, level, format string) zerolog.Logger {
 	return zerolog.New(newRepeatLimiter(w)).Level(lvl).With().Timestamp().Logger()
 }
 
+// isTerminal reports whether w is a terminal; /dev/null and pipes are not.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
