@@ -57,6 +57,7 @@ func newRootCommand() *cobra.Command {
 		"YAML file of settings named like the environment variables; the environment wins")
 	root.AddCommand(newRunCommand(), newSendCommand(), newDemoCommand())
 	root.AddCommand(newCheckCommand(configPath))
+	root.AddCommand(newFakeSalesforceCommand())
 	root.AddCommand(newReplayCommand())
 	return root
 }
