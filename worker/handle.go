@@ -34,6 +34,11 @@ const (
 	ReasonDLQSendFailed = "DLQ_SEND_FAILED"
 	ReasonUsageCeiling  = "API_USAGE_CEILING"
 	ReasonUnavailable   = "SALESFORCE_UNAVAILABLE"
+
+	// ReasonMaxProcessingTime is a retry of a message that was worked on
+	// for MaxProcessingTime: its handling is cancelled and the queue
+	// redelivers it after the next retry step.
+	ReasonMaxProcessingTime = "MAX_PROCESSING_TIME"
 )
 
 var errPaused = errors.New("pool paused")
@@ -49,10 +54,18 @@ type decision struct {
 	visibility time.Duration // for retry: when SQS should redeliver it
 }
 
-// handle decides the outcome of one message, acts on the queue and records it.
-func (p *Pool) handle(ctx context.Context, m types.Message) {
+// handle decides the outcome of one message, acts on the queue and records
+// it. The heartbeat keeps the message invisible while the decision is
+// made, which may take until MaxProcessingTime from its receive.
+func (p *Pool) handle(ctx context.Context, m types.Message, receivedAt time.Time) {
 	start := time.Now()
+	l := p.beat.track(m, receivedAt)
+	ctx, cancel := context.WithDeadlineCause(ctx, receivedAt.Add(p.cfg.MaxProcessingTime),
+		errProcessingTime)
 	d := p.decide(ctx, m)
+	cancel()
+	p.beat.untrack(l)
+
 	d = p.act(m, d)
 	p.record(m, d, time.Since(start))
 }
@@ -122,7 +135,12 @@ func (p *Pool) failure(ctx context.Context, m types.Message, err error) decision
 	switch {
 	case errors.Is(err, errPaused):
 		return decision{outcome: Pause, reason: ReasonPaused, detail: detail}
+	case errors.Is(context.Cause(ctx), errProcessingTime):
+		return decision{outcome: Retry, reason: ReasonMaxProcessingTime,
+			detail:     "worked on for " + p.cfg.MaxProcessingTime.String() + ": " + detail,
+			visibility: retryDelay(receiveCount(m))}
 	case ctx.Err() != nil:
+		// Shutdown cancelled it: visibility 0 gives it back at once.
 		return decision{outcome: Retry, reason: ReasonShutdown, detail: detail}
 	}
 

@@ -40,6 +40,10 @@ type Queue interface {
 		opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput,
 		opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput,
+		opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput,
+		opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
 // Config tunes a Pool. Zero values take the defaults documented per field.
@@ -51,13 +55,18 @@ type Config struct {
 	Concurrency       int           // messages handled at once; default 1000
 	WaitTime          time.Duration // long-poll wait; default 20 s
 	MaxMessages       int           // per receive, 1..10; default 10
-	VisibilityTimeout time.Duration // per receive; 0 keeps the queue's own
+	VisibilityTimeout time.Duration // per receive, whole seconds; 0 keeps the queue's own
+
+	// MaxProcessingTime is how long one message may be worked on, counted
+	// from its receive, its visibility extended meanwhile; then its handling
+	// is cancelled and it is given back to the queue. Default 10 min.
+	MaxProcessingTime time.Duration
 
 	NotFoundGrace   time.Duration // retry a missing record this long after the first send
 	APIUsageCeiling float64       // pause above this share of the daily API limit; 0 = never
 	RetryMaxElapsed time.Duration // in-process backoff budget per message; default 30 s
 	RetryInitial    time.Duration // first in-process backoff step; default 200 ms
-	DrainTimeout    time.Duration // how long shutdown waits for handlers; default 30 s
+	DrainTimeout    time.Duration // how long shutdown waits for receives and handlers; default 30 s
 	AckTimeout      time.Duration // per delete or dead-letter call; default 10 s
 
 	OutageThreshold int // pause after this many messages in a row fail transiently; default 5
@@ -78,6 +87,7 @@ func (c Config) withDefaults() Config {
 	setDuration(&c.AckTimeout, 10*time.Second)
 	setDuration(&c.ProbeInitial, time.Second)
 	setDuration(&c.ProbeMax, time.Minute)
+	setDuration(&c.MaxProcessingTime, 10*time.Minute)
 	setInt(&c.Receivers, 4)
 	setInt(&c.Concurrency, 1000)
 	setInt(&c.MaxMessages, 10)
@@ -85,6 +95,10 @@ func (c Config) withDefaults() Config {
 	setInt(&c.OutageThreshold, 5)
 	if c.MaxMessages > 10 {
 		c.MaxMessages = 10
+	}
+	if c.VisibilityTimeout > 0 {
+		// SQS counts it in whole seconds; round up, never down to zero.
+		c.VisibilityTimeout = (c.VisibilityTimeout + time.Second - 1).Truncate(time.Second)
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -116,6 +130,7 @@ type Pool struct {
 	slots    chan struct{} // one token per free handler slot
 	gate     *gate
 	acks     *acker
+	beat     *heartbeat
 	stats    *Stats
 	handlers sync.WaitGroup
 	// transientRun counts messages in a row that failed transiently.
@@ -123,6 +138,12 @@ type Pool struct {
 	// receiveFailing is set while the last receive of some receiver failed.
 	receiveFailing atomic.Bool
 	running        chan struct{} // closed once Run has started its consumers
+
+	// visibility is the visibility timeout in force for received messages,
+	// and askVisibility whether receives ask for it; Run sets both before
+	// any receive.
+	visibility    time.Duration
+	askVisibility bool
 }
 
 // New returns a Pool that is not yet running.
@@ -145,42 +166,64 @@ func New(cfg Config, queue Queue, sf Salesforce) (*Pool, error) {
 	}
 	p.gate = newGate()
 	p.acks = newAcker(queue, cfg, p.log, p.stats)
+	p.beat = newHeartbeat(queue, cfg, p.log)
 	return p, nil
 }
 
 // Run starts the consumers and blocks until ctx is cancelled and every
 // message already received has an outcome (or the drain deadline passed).
-// Cancellation is the normal way to stop it and is not an error.
+// Cancellation is the normal way to stop it and is not an error: receiving
+// stops, a receive the queue may be answering finishes while a long poll
+// still waiting for messages is cut short, handlers finish within
+// DrainTimeout, messages received but not started go back to the queue,
+// and pending deletes are flushed before Run returns.
 func (p *Pool) Run(ctx context.Context) error {
-	handlerCtx, stopHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	// Handlers outlive ctx, and so does a receive the queue may be
+	// answering: cutting it short would hide its messages for their
+	// visibility timeout. Both are cancelled only at the drain deadline.
+	lasting := context.WithoutCancel(ctx)
+	receiveCtx, stopReceives := context.WithCancel(lasting)
+	defer stopReceives()
+	handlerCtx, stopHandlers := context.WithCancel(lasting)
 	defer stopHandlers()
 
+	p.learnVisibility(lasting)
+	p.beat.start(p.visibility)
 	p.acks.start()
 	var receivers sync.WaitGroup
 	for i := range p.cfg.Receivers {
 		receivers.Add(1)
 		go func() {
 			defer receivers.Done()
-			p.receiveLoop(ctx, handlerCtx, i)
+			p.receiveLoop(ctx, receiveCtx, handlerCtx, i)
 		}()
 	}
 	close(p.running)
 	p.log.Info().Int("receivers", p.cfg.Receivers).Int("concurrency", p.cfg.Concurrency).
-		Str("queue", p.cfg.QueueURL).Msg("worker started")
+		Str("queue", p.cfg.QueueURL).Dur("visibility_timeout", p.visibility).
+		Msg("worker started")
 
 	<-ctx.Done()
-	receivers.Wait()
-	p.drain(stopHandlers)
+	p.drain(&receivers, func() {
+		stopReceives()
+		stopHandlers()
+	})
+	p.beat.stop()
 	p.gate.close()
 	p.acks.stop()
 	p.log.Info().Msg("worker stopped")
 	return nil
 }
 
-// drain waits for in-flight handlers, cancelling them at the drain deadline.
-func (p *Pool) drain(stopHandlers context.CancelFunc) {
+// drain waits for the receives in flight and then for the handlers,
+// cancelling both at the drain deadline.
+func (p *Pool) drain(receivers *sync.WaitGroup, cancel func()) {
+	p.log.Info().Dur("drain_timeout", p.cfg.DrainTimeout).
+		Msg("stopping: finishing receives and messages in flight")
 	done := make(chan struct{})
 	go func() {
+		// Receivers start handlers, so they are waited for first.
+		receivers.Wait()
 		p.handlers.Wait()
 		close(done)
 	}()
@@ -191,8 +234,8 @@ func (p *Pool) drain(stopHandlers context.CancelFunc) {
 		return
 	case <-timer.C:
 		p.log.Warn().Dur("drain_timeout", p.cfg.DrainTimeout).
-			Msg("drain deadline passed; cancelling in-flight messages, SQS will redeliver them")
-		stopHandlers()
+			Msg("drain deadline passed; cancelling in-flight messages and giving them back to the queue")
+		cancel()
 		<-done
 	}
 }

@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"errors"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,32 +17,40 @@ import (
 )
 
 // receiveLoop long-polls the queue while the pool is not paused and has
-// free handler slots, and hands each message to a handler goroutine.
-// Handlers run on handlerCtx, which shutdown does not cancel.
-func (p *Pool) receiveLoop(ctx, handlerCtx context.Context, n int) {
+// free handler slots, and hands each message to a handler goroutine. It
+// polls no more once ctx ends, but the receive in flight then runs on
+// receiveCtx and handlers on handlerCtx, which only the drain deadline
+// cancels.
+func (p *Pool) receiveLoop(ctx, receiveCtx, handlerCtx context.Context, n int) {
 	log := p.log.With().Int("receiver", n).Logger()
 	failures := 0
+	// drained is set when the last receive got fewer messages than it
+	// asked for: the queue had no more, so the next receive is most likely
+	// a long poll that waits for messages. Before the first receive the
+	// queue is taken for drained as well.
+	drained := true
 	for ctx.Err() == nil {
 		if p.gate.wait(ctx) != nil {
 			return
 		}
 		free := p.acquire(ctx)
-		if free == 0 {
+		if free == 0 || ctx.Err() != nil {
+			p.releaseSlots(free)
 			return
 		}
-		msgs, err := p.receive(ctx, log, free)
+		grace := answerGrace
+		if drained {
+			grace = 0
+		}
+		msgs, err := p.receive(ctx, receiveCtx, log, free, grace)
+		receivedAt := time.Now()
 		p.releaseSlots(free - len(msgs))
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			failures++
-			p.receiveFailing.Store(true)
-			delay := receiveBackoff(failures)
-			// The delay grows to 30 s, so this logs at most twice a minute.
-			log.Error().Err(err).Int("failures", failures).Dur("retry_in", delay).
-				Msg("receive failed; not ready until a receive succeeds")
-			sleep(ctx, delay)
+			p.receiveFailed(ctx, log, failures, err)
 			continue
 		}
 		if failures > 0 {
@@ -48,10 +58,22 @@ func (p *Pool) receiveLoop(ctx, handlerCtx context.Context, n int) {
 			failures = 0
 			p.receiveFailing.Store(false)
 		}
+		drained = len(msgs) < free
 		for _, m := range msgs {
-			p.dispatch(ctx, handlerCtx, m)
+			p.dispatch(ctx, handlerCtx, m, receivedAt)
 		}
 	}
+}
+
+// receiveFailed marks the pool not ready, logs the failure and waits
+// before the next receive.
+func (p *Pool) receiveFailed(ctx context.Context, log zerolog.Logger, failures int, err error) {
+	p.receiveFailing.Store(true)
+	delay := receiveBackoff(failures)
+	// The delay grows to 30 s, so this logs at most twice a minute.
+	log.Error().Err(err).Int("failures", failures).Dur("retry_in", delay).
+		Msg("receive failed; not ready until a receive succeeds")
+	sleep(ctx, delay)
 }
 
 // acquire takes at least one free handler slot, waiting for it, and then as
@@ -82,9 +104,13 @@ func (p *Pool) releaseSlots(n int) {
 
 // receive asks the queue for up to max messages. It logs the attempts the
 // SDK retried after the queue may have handed out messages, since those
-// messages stay hidden until their visibility timeout.
-func (p *Pool) receive(ctx context.Context, log zerolog.Logger, max int) (
-	[]types.Message, error) {
+// messages stay hidden until their visibility timeout. It runs on
+// receiveCtx, but once ctx ends a long poll still waiting for messages is
+// cut short (see receiveContext).
+func (p *Pool) receive(ctx, receiveCtx context.Context, log zerolog.Logger, max int,
+	grace time.Duration) ([]types.Message, error) {
+	callCtx, cancel := receiveContext(ctx, receiveCtx, grace)
+	defer cancel()
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(p.cfg.QueueURL),
 		MaxNumberOfMessages:         int32(max),
@@ -92,15 +118,49 @@ func (p *Pool) receive(ctx context.Context, log zerolog.Logger, max int) (
 		MessageAttributeNames:       []string{"All"},
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{"All"},
 	}
-	if p.cfg.VisibilityTimeout > 0 {
-		in.VisibilityTimeout = int32(p.cfg.VisibilityTimeout / time.Second)
+	if p.askVisibility {
+		in.VisibilityTimeout = int32(p.visibility / time.Second)
 	}
-	out, err := p.queue.ReceiveMessage(ctx, in, ownRequestBody)
+	out, err := p.queue.ReceiveMessage(callCtx, in, ownRequestBody)
 	if err != nil {
 		return nil, err
 	}
 	logLostAnswers(log, out.ResultMetadata, max)
 	return out.Messages, nil
+}
+
+// answerGrace is how long a receive may have been in flight when shutdown
+// begins and still be waited for although no answer has begun to arrive,
+// unless the queue was found drained just before: a queue that holds
+// messages answers well within it.
+const answerGrace = 500 * time.Millisecond
+
+// receiveContext returns the context of one receive, a child of
+// receiveCtx, and its cancel function. When ctx ends (shutdown), the
+// receive goes on if its answer has begun to arrive or it is younger than
+// grace: cutting it short once the queue has answered would hide the
+// answer's messages for their visibility timeout. Otherwise it is a long
+// poll waiting for messages, and it is cancelled rather than left to run
+// out its WaitTime. Only messages the queue hands out in the instant of
+// that cancel can then be hidden, as they would be on any lost answer.
+func receiveContext(ctx, receiveCtx context.Context, grace time.Duration) (
+	context.Context, context.CancelFunc) {
+	started := time.Now()
+	callCtx, cancel := context.WithCancel(receiveCtx)
+	var answering atomic.Bool
+	callCtx = httptrace.WithClientTrace(callCtx, &httptrace.ClientTrace{
+		GotFirstResponseByte: func() { answering.Store(true) },
+	})
+	stop := context.AfterFunc(ctx, func() {
+		sleep(callCtx, time.Until(started.Add(grace)))
+		if !answering.Load() {
+			cancel()
+		}
+	})
+	return callCtx, func() {
+		stop()
+		cancel()
+	}
 }
 
 // logLostAnswers logs each failed attempt of a successful receive after
@@ -140,7 +200,7 @@ func lostAnswer(err error) (status int, lost bool) {
 
 // dispatch starts a handler for m in the slot acquired for it. A message
 // received after shutdown began is released back to the queue unhandled.
-func (p *Pool) dispatch(ctx, handlerCtx context.Context, m types.Message) {
+func (p *Pool) dispatch(ctx, handlerCtx context.Context, m types.Message, receivedAt time.Time) {
 	p.handlers.Add(1)
 	go func() {
 		defer p.handlers.Done()
@@ -149,7 +209,7 @@ func (p *Pool) dispatch(ctx, handlerCtx context.Context, m types.Message) {
 			p.release(m)
 			return
 		}
-		p.handle(handlerCtx, m)
+		p.handle(handlerCtx, m, receivedAt)
 	}()
 }
 

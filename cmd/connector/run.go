@@ -68,6 +68,11 @@ func runWorker(ctx context.Context) error {
 		return err
 	}
 	if err := checkQueues(ctx, queue, cfg.SQS.QueueURL, cfg.SQS.DLQURL); err != nil {
+		if ctx.Err() != nil {
+			// A signal while starting is a stop like any other.
+			log.Info().Msg("stopped before the worker started")
+			return nil
+		}
 		return &exitError{code: exitSetup, err: err}
 	}
 	pool, err := worker.New(workerConfig(cfg, log), queue, sf)
@@ -137,6 +142,7 @@ func workerConfig(cfg config.Config, log zerolog.Logger) worker.Config {
 		APIUsageCeiling:   cfg.Worker.APIUsageCeiling,
 		RetryMaxElapsed:   cfg.Worker.RetryMaxElapsed,
 		DrainTimeout:      cfg.Worker.DrainTimeout,
+		MaxProcessingTime: cfg.Worker.MaxProcessingTime,
 		Logger:            log,
 	}
 }
