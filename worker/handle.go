@@ -51,6 +51,7 @@ type decision struct {
 	detail     string
 	callID     string
 	recordID   string
+	truncated  bool          // the too-long policy cut the summary or dropped older blocks
 	visibility time.Duration // for retry: when SQS should redeliver it
 }
 
@@ -88,7 +89,8 @@ func (p *Pool) decide(ctx context.Context, m types.Message) decision {
 	}
 	p.noteSuccess()
 	p.checkUsage()
-	d := decision{outcome: Applied, callID: s.CallID, recordID: res.RecordID}
+	d := decision{outcome: Applied, callID: s.CallID, recordID: res.RecordID,
+		truncated: res.Truncated}
 	if res.AlreadyApplied {
 		d.outcome = AlreadyApplied
 	}
@@ -254,6 +256,9 @@ func (p *Pool) record(m types.Message, d decision, took time.Duration) {
 	}
 	if d.recordID != "" {
 		ev = ev.Str("record_id", d.recordID)
+	}
+	if d.truncated {
+		ev = ev.Bool("truncated", true)
 	}
 	if d.visibility > 0 {
 		ev = ev.Dur("retry_in", d.visibility)

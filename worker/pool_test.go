@@ -371,3 +371,17 @@ func TestReceiveFailureMakesThePoolNotReady(t *testing.T) {
 		t.Error("no log line for the failed receive")
 	}
 }
+
+func TestTruncatedSummaryIsLogged(t *testing.T) {
+	h := newStubHarness(t, worker.Config{})
+	h.sf.setApply(func(context.Context, salesforce.Summary) (salesforce.Result, error) {
+		return salesforce.Result{RecordID: "00T000000000001AAA", Truncated: true}, nil
+	})
+	h.start()
+	h.send(`{"clientCallId":"c-1","summary":"long"}`)
+	h.waitOutcomes(1)
+	h.stop()
+	if !strings.Contains(h.logs.String(), `"truncated":true`) {
+		t.Errorf("outcome line does not say the summary was truncated:\n%s", h.logs)
+	}
+}

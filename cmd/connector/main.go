@@ -55,7 +55,7 @@ func newRootCommand() *cobra.Command {
 	}
 	configPath := root.PersistentFlags().String("config", "",
 		"YAML file of settings named like the environment variables; the environment wins")
-	root.AddCommand(newRunCommand(), newSendCommand(), newDemoCommand())
+	root.AddCommand(newRunCommand(configPath), newSendCommand(), newDemoCommand())
 	root.AddCommand(newCheckCommand(configPath))
 	root.AddCommand(newFakeSalesforceCommand())
 	root.AddCommand(newReplayCommand())

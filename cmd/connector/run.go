@@ -20,16 +20,17 @@ const (
 	exitSetup  = 3 // Salesforce refused the credentials or the object and fields
 )
 
-func newRunCommand() *cobra.Command {
+func newRunCommand(configPath *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
 		Short: "Run the worker: take summaries from SQS and write them into Salesforce",
-		Long: "Run the worker, configured by environment variables:\n\n" + variablesHelp() +
+		Long: "Run the worker, configured by environment variables (or a --config file):\n\n" +
+			variablesHelp() +
 			"\nAWS settings (region, credentials, AWS_ENDPOINT_URL_SQS) come from the AWS SDK's " +
 			"own chain.\nSIGINT or SIGTERM stops receiving and finishes messages in flight.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runWorker(cmd.Context())
+			return runWorker(cmd.Context(), *configPath)
 		},
 	}
 }
@@ -48,8 +49,8 @@ func variablesHelp() string {
 	return b.String()
 }
 
-func runWorker(ctx context.Context) error {
-	cfg, err := config.FromEnv()
+func runWorker(ctx context.Context, configPath string) error {
+	cfg, err := loadConfig(configPath)
 	if err != nil {
 		return &exitError{code: exitConfig, err: err}
 	}
