@@ -67,7 +67,7 @@ var meanings = []struct{ name, meaning string }{
 		"extended meanwhile, before it is given back to the queue"},
 	{"LOG_LEVEL", "trace, debug, info, warn or error"},
 	{"LOG_FORMAT", "auto (console on a terminal, else json), json or console"},
-	{"METRICS_ADDR", "address serving /healthz and /readyz: host:port, :port, " +
+	{"METRICS_ADDR", "address serving /metrics, /healthz and /readyz: host:port, :port, " +
 		"or a bare port for 127.0.0.1:port; empty turns it off"},
 }
 

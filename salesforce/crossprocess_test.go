@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -30,7 +31,15 @@ func TestAppendsFromTwoProcesses(t *testing.T) {
 			wg.Go(func() {
 				s := Summary{CallID: "c-1", Text: fmt.Sprintf("from %d: %d", p, i),
 					SummaryID: fmt.Sprintf("p%d-%d", p, i)}
-				if _, err := c.Apply(context.Background(), s); err != nil {
+				// Like the worker, try again while the failure is transient:
+				// sixteen writers on one record do run out of rounds.
+				err := errors.New("not tried")
+				for try := 0; try < 20 && err != nil; try++ {
+					if _, err = c.Apply(context.Background(), s); err != nil && ClassOf(err) != Transient {
+						break
+					}
+				}
+				if err != nil {
 					t.Errorf("process %d, summary %d: %v", p, i, err)
 				}
 			})

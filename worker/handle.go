@@ -245,6 +245,9 @@ func (p *Pool) act(m types.Message, d decision) decision {
 // record counts the outcome and writes its one log line.
 func (p *Pool) record(m types.Message, d decision, took time.Duration) {
 	p.stats.add(d)
+	if p.cfg.Observer != nil {
+		p.cfg.Observer.Outcome(d.outcome, d.reason, took)
+	}
 	ev := p.log.WithLevel(outcomeLevel(d.outcome)).
 		Str("message_id", aws.ToString(m.MessageId)).
 		Str("call_id", d.callID).

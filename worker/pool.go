@@ -75,8 +75,17 @@ type Config struct {
 	ProbeMax     time.Duration // longest probe delay; default 1 min
 	MaxBodyBytes int           // larger bodies are invalid; default 1 MiB
 
-	Logger zerolog.Logger
-	Now    func() time.Time // default time.Now
+	Logger   zerolog.Logger
+	Observer Observer         // told of every outcome, for metrics; may be nil
+	Now      func() time.Time // default time.Now
+}
+
+// Observer is told of every message's outcome, for metrics. Its method
+// must be quick and safe for concurrent use.
+type Observer interface {
+	// Outcome reports one message's outcome, its reason ("" for none) and
+	// how long the message took from its receive to its queue action.
+	Outcome(outcome Outcome, reason string, took time.Duration)
 }
 
 func (c Config) withDefaults() Config {
@@ -128,6 +137,7 @@ type Pool struct {
 	log   zerolog.Logger
 
 	slots    chan struct{} // one token per free handler slot
+	inFlight atomic.Int64  // messages handed to a handler and not yet done
 	gate     *gate
 	acks     *acker
 	beat     *heartbeat
@@ -256,6 +266,9 @@ func (p *Pool) ReceiveFailing() bool { return p.receiveFailing.Load() }
 
 // Paused reports whether the pool is paused and why.
 func (p *Pool) Paused() (bool, string) { return p.gate.state() }
+
+// InFlight returns how many received messages are being handled.
+func (p *Pool) InFlight() int { return int(p.inFlight.Load()) }
 
 // Stats returns a snapshot of the outcome counters.
 func (p *Pool) Stats() Snapshot { return p.stats.snapshot() }

@@ -202,8 +202,10 @@ func lostAnswer(err error) (status int, lost bool) {
 // received after shutdown began is released back to the queue unhandled.
 func (p *Pool) dispatch(ctx, handlerCtx context.Context, m types.Message, receivedAt time.Time) {
 	p.handlers.Add(1)
+	p.inFlight.Add(1)
 	go func() {
 		defer p.handlers.Done()
+		defer p.inFlight.Add(-1)
 		defer p.releaseSlots(1)
 		if ctx.Err() != nil {
 			p.release(m)

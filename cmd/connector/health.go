@@ -13,10 +13,14 @@ import (
 	"github.com/callsummary/connector/worker"
 )
 
-// healthHandler serves /healthz (the process is up) and /readyz (the pool
-// is receiving; 503 with the reason while it is paused).
-func healthHandler(pool *worker.Pool) http.Handler {
+// healthHandler serves /healthz (the process is up), /readyz (the pool is
+// receiving; 503 with the reason while it is paused) and, when metrics is
+// not nil, /metrics.
+func healthHandler(pool *worker.Pool, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -39,8 +43,8 @@ func healthHandler(pool *worker.Pool) http.Handler {
 	return mux
 }
 
-// serveHealth listens on addr until ctx ends. An empty addr serves nothing.
-func serveHealth(ctx context.Context, addr string, pool *worker.Pool, log zerolog.Logger) error {
+// serveHealth serves h on addr until ctx ends. An empty addr serves nothing.
+func serveHealth(ctx context.Context, addr string, h http.Handler, log zerolog.Logger) error {
 	if addr == "" {
 		return nil
 	}
@@ -48,7 +52,7 @@ func serveHealth(ctx context.Context, addr string, pool *worker.Pool, log zerolo
 	if err != nil {
 		return fmt.Errorf("health endpoint: %w", err)
 	}
-	srv := &http.Server{Handler: healthHandler(pool), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -60,6 +64,6 @@ func serveHealth(ctx context.Context, addr string, pool *worker.Pool, log zerolo
 			log.Error().Err(err).Msg("health endpoint stopped")
 		}
 	}()
-	log.Info().Str("addr", ln.Addr().String()).Msg("serving /healthz and /readyz")
+	log.Info().Str("addr", ln.Addr().String()).Msg("serving /healthz, /readyz and /metrics")
 	return nil
 }

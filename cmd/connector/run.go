@@ -57,7 +57,10 @@ func runWorker(ctx context.Context, configPath string) error {
 	log := newLogger(os.Stderr, cfg.Log.Level, cfg.Log.Format)
 	log.Info().Fields(redactedFields(cfg)).Msg("configuration")
 
-	sf, err := salesforce.New(salesforceConfig(cfg))
+	m := newMetrics()
+	sfCfg := salesforceConfig(cfg)
+	sfCfg.Observer = m
+	sf, err := salesforce.New(sfCfg)
 	if err != nil {
 		return &exitError{code: exitConfig, err: err}
 	}
@@ -76,11 +79,14 @@ func runWorker(ctx context.Context, configPath string) error {
 		}
 		return &exitError{code: exitSetup, err: err}
 	}
-	pool, err := worker.New(workerConfig(cfg, log), queue, sf)
+	wCfg := workerConfig(cfg, log)
+	wCfg.Observer = m
+	pool, err := worker.New(wCfg, queue, sf)
 	if err != nil {
 		return err
 	}
-	if err := serveHealth(ctx, cfg.MetricsAddr, pool, log); err != nil {
+	m.watch(pool, sf)
+	if err := serveHealth(ctx, cfg.MetricsAddr, healthHandler(pool, m.handler()), log); err != nil {
 		return err
 	}
 	return pool.Run(ctx)
