@@ -58,6 +58,6 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newRunCommand(configPath), newSendCommand(), newDemoCommand())
 	root.AddCommand(newCheckCommand(configPath))
 	root.AddCommand(newFakeSalesforceCommand())
-	root.AddCommand(newReplayCommand())
+	root.AddCommand(newReplayCommand(configPath))
 	return root
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/callsummary/connector/config"
 	"github.com/callsummary/connector/worker"
 )
 
@@ -26,7 +27,7 @@ type replayOptions struct {
 	json bool
 }
 
-func newReplayCommand() *cobra.Command {
+func newReplayCommand(configPath *string) *cobra.Command {
 	var o replayOptions
 	cmd := &cobra.Command{
 		Use:   "replay",
@@ -43,12 +44,19 @@ func newReplayCommand() *cobra.Command {
   connector replay --call-id c-123 --to https://sqs.eu-west-1.amazonaws.com/123456789012/retry`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.DLQURL == "" && *configPath != "" {
+				file, err := config.ReadFile(*configPath)
+				if err != nil {
+					return &exitError{code: exitConfig, err: err}
+				}
+				o.DLQURL = file["SQS_DLQ_URL"]
+			}
 			return runReplay(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.DLQURL, "dlq", os.Getenv("SQS_DLQ_URL"),
-		"dead-letter queue URL (default $SQS_DLQ_URL)")
+		"dead-letter queue URL (default $SQS_DLQ_URL, else SQS_DLQ_URL of --config)")
 	f.StringVar(&o.To, "to", "", "send every message to this queue URL instead of its source")
 	f.StringVar(&o.Reason, "reason", "", "only messages with this connector.reason, e.g. NOT_FOUND")
 	f.StringVar(&o.CallID, "call-id", "", "only messages with this clientCallId")
@@ -62,7 +70,7 @@ func newReplayCommand() *cobra.Command {
 
 func runReplay(ctx context.Context, o replayOptions, out, errOut io.Writer) error {
 	if o.DLQURL == "" {
-		return errors.New("replay: no dead-letter queue: set --dlq or SQS_DLQ_URL")
+		return errors.New("replay: no dead-letter queue: set --dlq, SQS_DLQ_URL or --config")
 	}
 	if o.Max < 0 || o.OlderThan < 0 {
 		return errors.New("replay: --max and --older-than must not be negative")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -184,5 +185,20 @@ func TestReplayCommandNeedsDLQ(t *testing.T) {
 
 	if err == nil || !strings.Contains(err.Error(), "SQS_DLQ_URL") {
 		t.Errorf("got %v, want an error naming SQS_DLQ_URL", err)
+	}
+}
+
+func TestReplayCommandTakesDLQFromConfigFile(t *testing.T) {
+	_, _, dlq := replayQueues(t, "NOT_FOUND")
+	t.Setenv("SQS_DLQ_URL", "")
+	path := filepath.Join(t.TempDir(), "connector.yaml")
+	if err := os.WriteFile(path, []byte("SQS_DLQ_URL: "+dlq+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, err := runReplayCommand(t, "--dry-run", "--config", path)
+
+	if err != nil || !strings.Contains(out+errOut, "would move 1") {
+		t.Errorf("got %v\n%s%s\nwant one message listed from the file's DLQ", err, out, errOut)
 	}
 }
