@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -290,11 +291,16 @@ func (c *Client) conditionalWrites(ctx context.Context, sch *schema, chunk []app
 	[]writeOutcome, error) {
 	subs := make([]subrequest, 0, len(chunk)+1)
 	ids := make([]string, len(chunk))
+	read := make([]time.Time, len(chunk))
 	for i, w := range chunk {
 		ids[i] = w.group.rec.id
+		read[i] = w.group.rec.lastModified
 		subs = append(subs, c.patchSubrequest(sch, w, i))
 	}
 	subs = append(subs, c.readSubrequest(sch, ids))
+	if err := c.waitPastSecond(ctx, read); err != nil {
+		return nil, err
+	}
 
 	results, err := c.composite(ctx, subs)
 	for _, id := range ids {

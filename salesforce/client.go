@@ -102,6 +102,7 @@ type Client struct {
 
 	locks   recordLocks
 	batches *batcher
+	clock   orgClock
 }
 
 const defaultTimeout = 30 * time.Second
@@ -287,6 +288,7 @@ func (c *Client) send(ctx context.Context, tok *token, rq request, body []byte) 
 	if err != nil {
 		return nil, fmt.Errorf("salesforce: %s %s: %w", rq.method, firstSegment(rq.path), err)
 	}
+	c.clock.observe(resp.header.Get("Date"), time.Now())
 	c.noteUsage(resp.header)
 	return resp, nil
 }

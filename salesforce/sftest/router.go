@@ -88,6 +88,8 @@ func (o *Org) serveData(w http.ResponseWriter, r *http.Request) {
 	}
 
 	w.Header().Set("Content-Type", jsonType)
+	// The org's own clock dates the answer, as Salesforce's servers do.
+	w.Header().Set("Date", o.now().Format(http.TimeFormat))
 	c := &call{w: w, r: r, set: o.knobs.get()}
 	rt, version := o.route(r.Method, path, c)
 	c.version = version
