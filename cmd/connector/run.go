@@ -101,6 +101,11 @@ func checkSalesforce(ctx context.Context, sf *salesforce.Client, log zerolog.Log
 	case err == nil:
 		log.Info().Bool("external_id_lookup", sf.UsesExternalID()).Msg("salesforce setup checked")
 		return nil
+	case salesforce.Reason(err) == "REQUEST_LIMIT_EXCEEDED":
+		// Refusing to start would only restart the process in a loop until
+		// the daily limit resets; the pool pauses and probes instead.
+		log.Warn().Err(err).Msg("salesforce API limit reached at startup; starting paused")
+		return nil
 	case salesforce.ClassOf(err) == salesforce.Systemic:
 		return &exitError{code: exitSetup, err: fmt.Errorf("salesforce setup check: %w", err)}
 	}
