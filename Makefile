@@ -10,7 +10,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FAUXQS      := tools/fauxqs/fauxqs.sh
 TEST_FLAGS  ?= -race -count=1 -timeout 9m
 
-.PHONY: all build demo bench test unit lint fmt vet staticcheck fauxqs-start fauxqs-stop clean
+.PHONY: all build demo bench chaos test unit lint fmt vet staticcheck fauxqs-start fauxqs-stop clean
 
 all: build
 
@@ -27,6 +27,16 @@ demo:
 bench:
 	$(GO) build -o .cache/bench/connector ./cmd/connector
 	$(GO) run ./tools/bench --connector .cache/bench/connector $(BENCH_FLAGS)
+
+# chaos sends 10,000 summaries through `connector run` subprocesses while the
+# fake org and the SQS server inject faults and the worker is killed and
+# restarted, then checks every message and prints one JSON line; it exits 1
+# when a summary was lost, written twice or dead-lettered for a wrong reason.
+# Worker logs stay in .cache/chaos. Flags go in CHAOS_FLAGS, e.g.
+#   make chaos CHAOS_FLAGS='--seed 7 --messages 3000'
+chaos:
+	$(GO) build -o .cache/chaos/connector ./cmd/connector
+	$(GO) run ./tools/chaos --connector .cache/chaos/connector $(CHAOS_FLAGS)
 
 # test starts fauxqs, runs every package's tests against it and the in-process
 # server, and stops it again whatever the outcome.

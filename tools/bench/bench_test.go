@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/callsummary/connector/salesforce"
+	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
 // TestBenchEndToEnd builds the worker and runs one small backlog and one
@@ -22,7 +23,7 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Skip("builds the connector and runs it as a subprocess")
 	}
 	dir := t.TempDir()
-	binary, err := buildConnector(t.Context(), dir)
+	binary, err := pipeline.BuildConnector(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
 func main() {
@@ -82,7 +84,7 @@ func runBench(ctx context.Context, o options, stdout, stderr io.Writer) (err err
 		return fmt.Errorf("create output directory: %w", err)
 	}
 	if o.connector == "" {
-		if o.connector, err = buildConnector(ctx, o.out); err != nil {
+		if o.connector, err = pipeline.BuildConnector(ctx, o.out); err != nil {
 			return err
 		}
 	}

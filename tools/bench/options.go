@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/callsummary/connector/salesforce"
+	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
 // Lookup modes: the External ID endpoint on Call_Id__c, or SOQL on
@@ -78,10 +79,8 @@ func (o options) validate() ([]scenario, error) {
 	case o.deadline <= 0:
 		return nil, errors.New("--deadline must be positive")
 	}
-	for _, kv := range o.env {
-		if key, _, ok := strings.Cut(kv, "="); !ok || key == "" {
-			return nil, fmt.Errorf("--env %q is not KEY=VALUE", kv)
-		}
+	if err := pipeline.SetEnv(map[string]string{}, o.env); err != nil {
+		return nil, fmt.Errorf("--env: %w", err)
 	}
 	return selectScenarios(o.scenarios)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/callsummary/connector/salesforce"
 	"github.com/callsummary/connector/salesforce/sftest"
+	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
 // call is one call of a scenario: its record, its summary and its message.
@@ -62,9 +63,9 @@ func (p *plan) seed(org *sftest.Org, lookupField string) {
 			"Subject":   fmt.Sprintf("Bench call %d", i+1),
 		}
 		if c.agentText != "" {
-			fields[benchTarget] = c.agentText
+			fields[pipeline.TargetField] = c.agentText
 		}
-		c.recordID = org.Insert(benchObject, fields)
+		c.recordID = org.Insert(pipeline.Object, fields)
 	}
 }
 

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
 // result is what one scenario measured, printed as one JSON line.
@@ -55,7 +54,7 @@ func (r *run) measure(res result, complete bool) (result, []string) {
 	if res.Seconds > 0 {
 		res.MessagesPerSecond = round(float64(done)/res.Seconds, 1)
 	}
-	res.APICallsPerMessage = round(float64(r.tb.org.Calls().API)/float64(res.Messages), 3)
+	res.APICallsPerMessage = round(float64(r.tb.Org.Calls().API)/float64(res.Messages), 3)
 	res.P50ms = round(percentile(latencies, 0.50), 1)
 	res.P99ms = round(percentile(latencies, 0.99), 1)
 	res.MaxMs = round(percentile(latencies, 1), 1)
@@ -64,9 +63,9 @@ func (r *run) measure(res result, complete bool) (result, []string) {
 		res.PeakRSSMiB = round(u.peakRSSMiB, 1)
 		res.WorkerCPUSeconds = round(u.cpuSeconds, 2)
 	}
-	res.DeadLetters = r.tb.deadLetters()
+	res.DeadLetters = r.tb.DeadLetters()
 
-	problems := verifyRecords(r.tb.org, r.p)
+	problems := verifyRecords(r.tb.Org, r.p)
 	res.Mismatches = len(problems)
 	return res, problems
 }
@@ -149,7 +148,7 @@ const failureLogLines = 30
 // log.
 func reportFailure(w io.Writer, sc scenario, err error, logPath string) {
 	fmt.Fprintf(w, "bench: %s failed: %v\n", sc.name, err)
-	lines, readErr := tail(logPath, failureLogLines)
+	lines, readErr := pipeline.Tail(logPath, failureLogLines)
 	if readErr != nil {
 		fmt.Fprintf(w, "bench: worker log %s: %v\n", logPath, readErr)
 		return
@@ -158,23 +157,4 @@ func reportFailure(w io.Writer, sc scenario, err error, logPath string) {
 	for _, line := range lines {
 		fmt.Fprintln(w, "  "+line)
 	}
-}
-
-// tail returns the last n lines of the file at path.
-func tail(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return lines, sc.Err()
 }

@@ -12,13 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
 // Timing of the bench's own waits.
 const (
-	pollInterval = 10 * time.Millisecond // queues, writes and readiness
-	stopGrace    = time.Minute           // SIGTERM to exit; the worker drains for up to 30 s
-	failedGrace  = 10 * time.Second      // the same after the scenario failed
+	stopGrace   = time.Minute      // SIGTERM to exit; the worker drains for up to 30 s
+	failedGrace = 10 * time.Second // the same after the scenario failed
 )
 
 // mismatchesShown is how many mismatched records a scenario describes.
@@ -50,10 +51,10 @@ func runScenario(ctx context.Context, o options, sc scenario, progress io.Writer
 	if err != nil {
 		return res, err
 	}
-	defer tb.close()
+	defer tb.Close()
 
 	r := &run{o: o, sc: sc, tb: tb, p: newPlan(n, sc.mode)}
-	r.p.seed(tb.org, o.lookupField())
+	r.p.seed(tb.Org, o.lookupField())
 	fmt.Fprintf(progress, "bench: %s: %d messages, worker log %s\n", sc.name, n, logPath(o, sc))
 
 	err = r.execute(ctx)
@@ -86,7 +87,7 @@ func (r *run) execute(ctx context.Context) error {
 	if err != nil {
 		grace = failedGrace
 	}
-	if stopErr := r.w.stop(grace); stopErr != nil && !errors.Is(err, stopErr) {
+	if stopErr := r.w.Stop(grace); stopErr != nil && !errors.Is(err, stopErr) {
 		err = errors.Join(err, stopErr)
 	}
 	return err
@@ -101,7 +102,7 @@ func (r *run) backlog(ctx context.Context) error {
 	if err := r.startWorker(); err != nil {
 		return err
 	}
-	r.began = r.w.started
+	r.began = r.w.Started()
 	return r.awaitDone(ctx)
 }
 
@@ -111,7 +112,7 @@ func (r *run) trickle(ctx context.Context) error {
 	if err := r.startWorker(); err != nil {
 		return err
 	}
-	if err := r.w.awaitReady(ctx, r.metricsAddr); err != nil {
+	if err := r.w.AwaitReady(ctx, r.metricsAddr); err != nil {
 		return err
 	}
 	if err := r.sendTrickle(ctx); err != nil {
@@ -121,13 +122,16 @@ func (r *run) trickle(ctx context.Context) error {
 }
 
 func (r *run) startWorker() error {
-	addr, err := freeLoopbackAddr()
+	addr, err := pipeline.FreeLoopbackAddr()
 	if err != nil {
 		return err
 	}
-	env := workerEnv(r.o, r.sc, r.tb, addr)
-	r.metricsAddr = env[metricsAddrVar]
-	r.w, err = startWorker(r.o.connector, environ(env), logPath(r.o, r.sc))
+	env, err := workerEnv(r.o, r.sc, r.tb, addr)
+	if err != nil {
+		return err
+	}
+	r.metricsAddr = env[pipeline.MetricsAddrVar]
+	r.w, err = startWorker(r.o.connector, pipeline.Environ(env), logPath(r.o, r.sc))
 	return err
 }
 
@@ -151,8 +155,8 @@ func (r *run) sendBatch(ctx context.Context, batch []call) error {
 			MessageBody: aws.String(batch[i].body()),
 		}
 	}
-	out, err := r.tb.queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{
-		QueueUrl: aws.String(r.tb.queueURL), Entries: entries})
+	out, err := r.tb.Queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{
+		QueueUrl: aws.String(r.tb.QueueURL), Entries: entries})
 	if err != nil {
 		return err
 	}
@@ -181,8 +185,8 @@ func (r *run) sendTrickle(ctx context.Context) error {
 			}
 		}
 		c := &r.p.calls[i]
-		_, err := r.tb.queue.SendMessage(ctx, &sqs.SendMessageInput{
-			QueueUrl: aws.String(r.tb.queueURL), MessageBody: aws.String(c.body())})
+		_, err := r.tb.Queue.SendMessage(ctx, &sqs.SendMessageInput{
+			QueueUrl: aws.String(r.tb.QueueURL), MessageBody: aws.String(c.body())})
 		if err != nil {
 			return fmt.Errorf("trickle: send %d: %w", i+1, err)
 		}
@@ -196,8 +200,8 @@ func (r *run) awaitTick(ctx context.Context, tick <-chan time.Time) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-r.w.exited:
-		return r.w.exitErrOrZero()
+	case <-r.w.Exited():
+		return r.w.ErrOrZero()
 	case <-tick:
 		return nil
 	}
@@ -206,7 +210,7 @@ func (r *run) awaitTick(ctx context.Context, tick <-chan time.Time) error {
 // awaitDone polls until every message has ended in the org or in the
 // dead-letter queue and the source queue is empty.
 func (r *run) awaitDone(ctx context.Context) error {
-	tick := time.NewTicker(pollInterval)
+	tick := time.NewTicker(pipeline.PollInterval)
 	defer tick.Stop()
 	for {
 		progress := r.progress()
@@ -216,8 +220,8 @@ func (r *run) awaitDone(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("not done (%s): %w", progress, ctx.Err())
-		case <-r.w.exited:
-			return fmt.Errorf("not done (%s): %w", progress, r.w.exitErrOrZero())
+		case <-r.w.Exited():
+			return fmt.Errorf("not done (%s): %w", progress, r.w.ErrOrZero())
 		case <-tick.C:
 		}
 	}
@@ -233,9 +237,9 @@ func (r *run) progress() progress {
 	p := progress{
 		messages:    len(r.p.calls),
 		written:     r.tb.writes.written(),
-		deadLetters: r.tb.deadLetters(),
+		deadLetters: r.tb.DeadLetters(),
 	}
-	p.visible, p.inFlight, p.delayed = r.tb.queued()
+	p.visible, p.inFlight, p.delayed = r.tb.Queued()
 	return p
 }
 

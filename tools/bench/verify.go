@@ -6,6 +6,7 @@ import (
 
 	"github.com/callsummary/connector/salesforce"
 	"github.com/callsummary/connector/salesforce/sftest"
+	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
 // verifyRecords reads every record of the plan and returns one line for
@@ -14,12 +15,12 @@ func verifyRecords(org *sftest.Org, p *plan) []string {
 	var problems []string
 	for i := range p.calls {
 		c := &p.calls[i]
-		values, ok := org.Get(benchObject, c.recordID)
+		values, ok := org.Get(pipeline.Object, c.recordID)
 		if !ok {
 			problems = append(problems, fmt.Sprintf("record %s of %s: gone", c.recordID, c.callID))
 			continue
 		}
-		got, _ := values[benchTarget].(string)
+		got, _ := values[pipeline.TargetField].(string)
 		if problem := checkTarget(p.mode, c, got); problem != "" {
 			problems = append(problems,
 				fmt.Sprintf("record %s of %s: %s", c.recordID, c.callID, problem))
