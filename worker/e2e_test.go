@@ -75,7 +75,7 @@ func newHarness(t *testing.T, tg sqsTarget, s setup) *harness {
 	}
 	h.pool, err = worker.New(worker.Config{
 		QueueURL: h.queueURL, DLQURL: h.dlqURL,
-		Concurrency: s.concurrency, WaitTime: 2 * time.Second,
+		Concurrency: s.concurrency, WaitTime: time.Second,
 		NotFoundGrace: s.grace, RetryMaxElapsed: 2 * time.Second, APIUsageCeiling: 0.9,
 		RetryInitial: 10 * time.Millisecond, ProbeInitial: 20 * time.Millisecond,
 		ProbeMax: 200 * time.Millisecond, DrainTimeout: 10 * time.Second,

@@ -3,8 +3,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"net/http/httptrace"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,11 +22,6 @@ import (
 func (p *Pool) receiveLoop(ctx, receiveCtx, handlerCtx context.Context, n int) {
 	log := p.log.With().Int("receiver", n).Logger()
 	failures := 0
-	// drained is set when the last receive got fewer messages than it
-	// asked for: the queue had no more, so the next receive is most likely
-	// a long poll that waits for messages. Before the first receive the
-	// queue is taken for drained as well.
-	drained := true
 	for ctx.Err() == nil {
 		if p.gate.wait(ctx) != nil {
 			return
@@ -38,11 +31,7 @@ func (p *Pool) receiveLoop(ctx, receiveCtx, handlerCtx context.Context, n int) {
 			p.releaseSlots(free)
 			return
 		}
-		grace := answerGrace
-		if drained {
-			grace = 0
-		}
-		msgs, err := p.receive(ctx, receiveCtx, log, free, grace)
+		msgs, err := p.receive(receiveCtx, log, free)
 		receivedAt := time.Now()
 		p.releaseSlots(free - len(msgs))
 		if err != nil {
@@ -58,7 +47,6 @@ func (p *Pool) receiveLoop(ctx, receiveCtx, handlerCtx context.Context, n int) {
 			failures = 0
 			p.receiveFailing.Store(false)
 		}
-		drained = len(msgs) < free
 		for _, m := range msgs {
 			p.dispatch(ctx, handlerCtx, m, receivedAt)
 		}
@@ -105,12 +93,11 @@ func (p *Pool) releaseSlots(n int) {
 // receive asks the queue for up to max messages. It logs the attempts the
 // SDK retried after the queue may have handed out messages, since those
 // messages stay hidden until their visibility timeout. It runs on
-// receiveCtx, but once ctx ends a long poll still waiting for messages is
-// cut short (see receiveContext).
-func (p *Pool) receive(ctx, receiveCtx context.Context, log zerolog.Logger, max int,
-	grace time.Duration) ([]types.Message, error) {
-	callCtx, cancel := receiveContext(ctx, receiveCtx, grace)
-	defer cancel()
+// receiveCtx, which shutdown does not end before the drain deadline: a long
+// poll cut short can still take messages sent a moment later, and hide
+// them for their visibility timeout, so it is waited out instead.
+func (p *Pool) receive(receiveCtx context.Context, log zerolog.Logger, max int) (
+	[]types.Message, error) {
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(p.cfg.QueueURL),
 		MaxNumberOfMessages:         int32(max),
@@ -121,46 +108,12 @@ func (p *Pool) receive(ctx, receiveCtx context.Context, log zerolog.Logger, max 
 	if p.askVisibility {
 		in.VisibilityTimeout = int32(p.visibility / time.Second)
 	}
-	out, err := p.queue.ReceiveMessage(callCtx, in, ownRequestBody)
+	out, err := p.queue.ReceiveMessage(receiveCtx, in, ownRequestBody)
 	if err != nil {
 		return nil, err
 	}
 	logLostAnswers(log, out.ResultMetadata, max)
 	return out.Messages, nil
-}
-
-// answerGrace is how long a receive may have been in flight when shutdown
-// begins and still be waited for although no answer has begun to arrive,
-// unless the queue was found drained just before: a queue that holds
-// messages answers well within it.
-const answerGrace = 500 * time.Millisecond
-
-// receiveContext returns the context of one receive, a child of
-// receiveCtx, and its cancel function. When ctx ends (shutdown), the
-// receive goes on if its answer has begun to arrive or it is younger than
-// grace: cutting it short once the queue has answered would hide the
-// answer's messages for their visibility timeout. Otherwise it is a long
-// poll waiting for messages, and it is cancelled rather than left to run
-// out its WaitTime. Only messages the queue hands out in the instant of
-// that cancel can then be hidden, as they would be on any lost answer.
-func receiveContext(ctx, receiveCtx context.Context, grace time.Duration) (
-	context.Context, context.CancelFunc) {
-	started := time.Now()
-	callCtx, cancel := context.WithCancel(receiveCtx)
-	var answering atomic.Bool
-	callCtx = httptrace.WithClientTrace(callCtx, &httptrace.ClientTrace{
-		GotFirstResponseByte: func() { answering.Store(true) },
-	})
-	stop := context.AfterFunc(ctx, func() {
-		sleep(callCtx, time.Until(started.Add(grace)))
-		if !answering.Load() {
-			cancel()
-		}
-	})
-	return callCtx, func() {
-		stop()
-		cancel()
-	}
 }
 
 // logLostAnswers logs each failed attempt of a successful receive after

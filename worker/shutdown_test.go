@@ -110,17 +110,46 @@ func (h *shutdownHarness) send(n int) {
 	}
 }
 
-func TestShutdownCutsIdleLongPoll(t *testing.T) {
-	h := newShutdownHarness(t, worker.Config{WaitTime: 20 * time.Second, Receivers: 2},
+// TestShutdownWaitsOutLongPoll stops the pool while a long poll waits and
+// sends a message just after: the poll is left to answer, and its message
+// is put back at once, within the poll's wait. (On fauxqs a poll cut short
+// still took a message sent a moment later and hid it for 30 s; sqstest
+// drops a poll whose client left, so here this checks the wait and the
+// release, not the hiding.)
+func TestShutdownWaitsOutLongPoll(t *testing.T) {
+	h := newShutdownHarness(t, worker.Config{WaitTime: 2 * time.Second, Receivers: 1},
 		newTransport())
 	h.start()
-	eventually(t, 5*time.Second, "long polls in flight", func() bool {
-		return h.srv.Calls()["ReceiveMessage"] >= 2
+	eventually(t, 5*time.Second, "a long poll in flight", func() bool {
+		return h.srv.Calls()["ReceiveMessage"] >= 1
 	})
-	// A long poll that waits for messages is no answer in progress; shutdown
-	// need not sit out its 20 s.
-	if took := h.stop(5 * time.Second); took > 2*time.Second {
-		t.Errorf("Run took %s to return, want well under the 20 s long poll", took)
+	h.cancel()
+	h.send(1)
+	if took := h.stop(10 * time.Second); took > 3*time.Second {
+		t.Errorf("Run took %s to return, want at most the 2 s long poll", took)
+	}
+	if got := h.sf.calls.Load(); got != 0 {
+		t.Errorf("applies: got %d, want none after shutdown began", got)
+	}
+	visible, inFlight, _ := h.srv.Counts(h.queueURL)
+	if visible != 1 || inFlight != 0 {
+		t.Errorf("source queue: got %d visible and %d in flight, want the message visible",
+			visible, inFlight)
+	}
+}
+
+// TestDrainDeadlineEndsLongPoll: a long poll longer than the drain
+// deadline is cut at the deadline.
+func TestDrainDeadlineEndsLongPoll(t *testing.T) {
+	const drain = 500 * time.Millisecond
+	h := newShutdownHarness(t, worker.Config{WaitTime: 10 * time.Second, DrainTimeout: drain,
+		Receivers: 1}, newTransport())
+	h.start()
+	eventually(t, 5*time.Second, "a long poll in flight", func() bool {
+		return h.srv.Calls()["ReceiveMessage"] >= 1
+	})
+	if took := h.stop(5 * time.Second); took > drain+time.Second {
+		t.Errorf("Run took %s to return, want about the drain timeout of %s", took, drain)
 	}
 }
 

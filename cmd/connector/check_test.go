@@ -40,6 +40,7 @@ func checkEnv(t *testing.T) {
 		"SF_WRITE_MODE": "append", "SQS_QUEUE_URL": queue, "SQS_DLQ_URL": dlq,
 		"AWS_ENDPOINT_URL_SQS": endpoint, "AWS_REGION": "us-east-1",
 		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"SQS_WAIT_TIME": "1s", // a stopping worker waits out its long poll
 	} {
 		t.Setenv(name, value)
 	}

@@ -303,6 +303,7 @@ func (d *demoRun) newPool(stderr io.Writer) error {
 	pool, err := worker.New(worker.Config{
 		QueueURL:      d.queueURL,
 		DLQURL:        d.dlqURL,
+		WaitTime:      time.Second, // stopping waits out the long poll in flight
 		NotFoundGrace: 0,
 		Logger:        log,
 	}, d.queue, d.sf)

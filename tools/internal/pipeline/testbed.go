@@ -170,6 +170,9 @@ func (tb *Testbed) WorkerEnv(lookupField string, mode salesforce.WriteMode) map[
 		"AWS_REGION":            Region,
 		"AWS_ACCESS_KEY_ID":     tb.name,
 		"AWS_SECRET_ACCESS_KEY": tb.name, // the SQS server checks no signature
+		// A stopping worker waits out its long poll; two seconds keep stops
+		// short and change nothing while messages are waiting.
+		"SQS_WAIT_TIME": "2s",
 	}
 }
 
