@@ -191,6 +191,7 @@ func (c *checker) config(cfg *Config) {
 	c.salesforce(&cfg.Salesforce)
 	c.sqs(&cfg.SQS)
 	c.worker(&cfg.Worker)
+	c.processingBudget(cfg)
 	c.log(&cfg.Log)
 	cfg.MetricsAddr = c.listenAddr("METRICS_ADDR", cfg.MetricsAddr)
 }
@@ -245,7 +246,8 @@ func (c *checker) domain(name, raw string) string {
 	case u.Path != "" && u.Path != "/":
 		c.fail(name, "%q has a path; use the domain only, %s", raw, want)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		c.fail(name, "%q has a query or fragment; use the domain only, %s", raw, want)
+		// Not quoted: a query string may carry a token.
+		c.fail(name, "has a query or fragment; use the domain only, %s", want)
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		c.fail(name, "%q uses http; use https (http is allowed only for localhost, "+
 			"127.0.0.0/8 and ::1)", raw)
@@ -377,6 +379,17 @@ func (c *checker) worker(w *Worker) {
 	c.positive("RETRY_MAX_ELAPSED", w.RetryMaxElapsed)
 	c.positive("DRAIN_TIMEOUT", w.DrainTimeout)
 	inRange(c, "MAX_PROCESSING_TIME", w.MaxProcessingTime, time.Minute, maxProcessingTime)
+}
+
+// processingBudget checks that a message may be worked on longer than its
+// in-process retries and one more Salesforce call can take.
+func (c *checker) processingBudget(cfg *Config) {
+	need := cfg.Worker.RetryMaxElapsed + cfg.Salesforce.HTTPTimeout
+	if c.valid("MAX_PROCESSING_TIME") && c.valid("RETRY_MAX_ELAPSED") &&
+		c.valid("SF_HTTP_TIMEOUT") && cfg.Worker.MaxProcessingTime <= need {
+		c.fail("MAX_PROCESSING_TIME", "%v is not more than RETRY_MAX_ELAPSED plus SF_HTTP_TIMEOUT "+
+			"(%v): messages would be given back while still being retried", cfg.Worker.MaxProcessingTime, need)
+	}
 }
 
 func (c *checker) log(l *Log) {

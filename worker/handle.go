@@ -79,7 +79,9 @@ func (p *Pool) decide(ctx context.Context, m types.Message) decision {
 	}
 	s, err := ParseMessage([]byte(body))
 	if err != nil {
-		return invalidDecision(err)
+		d := invalidDecision(err)
+		d.callID = replayCallID(body) // for the log line, when it can be read at all
+		return d
 	}
 	res, err := p.apply(ctx, s)
 	if err != nil {

@@ -183,8 +183,7 @@ func New(cfg Config, queue Queue, sf Salesforce) (*Pool, error) {
 // Run starts the consumers and blocks until ctx is cancelled and every
 // message already received has an outcome (or the drain deadline passed).
 // Cancellation is the normal way to stop it and is not an error: receiving
-// stops, a receive the queue may be answering finishes while a long poll
-// still waiting for messages is cut short, handlers finish within
+// stops, the receive in flight is left to answer, handlers finish within
 // DrainTimeout, messages received but not started go back to the queue,
 // and pending deletes are flushed before Run returns.
 func (p *Pool) Run(ctx context.Context) error {
@@ -215,7 +214,10 @@ func (p *Pool) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	p.drain(&receivers, func() {
+		// Receives end first: a poll still open when a handler gives its
+		// message back could take it again and hide it.
 		stopReceives()
+		receivers.Wait()
 		stopHandlers()
 	})
 	p.beat.stop()

@@ -43,7 +43,7 @@ type ReplayOptions struct {
 	CallID    string        // exact clientCallId of the body
 	OlderThan time.Duration // dead-lettered at least this long ago
 
-	Max    int  // move at most this many; 0 for no bound
+	Max    int  // try to move at most this many (moved or failed); 0 for no bound
 	DryRun bool // move nothing; report what would move
 
 	WaitTime time.Duration    // long-poll wait of each receive, rounded up to seconds; default 1 s
@@ -76,6 +76,7 @@ type ReplayEvent struct {
 	MessageID   string        `json:"messageId"`
 	CallID      string        `json:"callId,omitempty"` // empty when the body does not parse
 	Reason      string        `json:"reason,omitempty"`
+	Detail      string        `json:"detail,omitempty"` // connector.detail: why it was dead-lettered
 	FailedAt    time.Time     `json:"failedAt"`
 	Destination string        `json:"destination,omitempty"`
 	Replays     int           `json:"replays"` // the copy's connector.replays
@@ -111,6 +112,11 @@ func Replay(ctx context.Context, q ReplayQueue, opts ReplayOptions,
 	if opts.DLQURL == "" {
 		return ReplayReport{}, errors.New("replay: no dead-letter queue URL")
 	}
+	if opts.To == opts.DLQURL {
+		return ReplayReport{}, errors.New("replay: the destination is the dead-letter queue itself; " +
+			"the copies would lose their reason")
+	}
+	opts.Reason = strings.ToUpper(strings.TrimSpace(opts.Reason))
 	r := &replayer{queue: q, opts: opts, progress: progress,
 		seen: map[string]bool{}, sources: map[string]string{}}
 	if r.opts.WaitTime <= 0 {
@@ -158,9 +164,11 @@ func (r *replayer) run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// full reports whether Max messages have moved.
+// full reports whether Max messages have been tried: moved, or failed to
+// move, so that a destination refusing every copy does not make a bounded
+// run try the whole queue.
 func (r *replayer) full() bool {
-	return r.opts.Max > 0 && r.report.Moved >= r.opts.Max
+	return r.opts.Max > 0 && r.report.Moved+r.report.Failed >= r.opts.Max
 }
 
 func (r *replayer) receive(ctx context.Context) ([]types.Message, error) {
@@ -290,6 +298,7 @@ func (r *replayer) describe(m types.Message) ReplayEvent {
 		MessageID: aws.ToString(m.MessageId),
 		CallID:    replayCallID(aws.ToString(m.Body)),
 		Reason:    stringAttribute(m.MessageAttributes, AttrReason),
+		Detail:    stringAttribute(m.MessageAttributes, AttrDetail),
 		FailedAt:  failedAt(m),
 		Replays:   previousReplays(m.MessageAttributes) + 1,
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,8 +177,8 @@ func TestReplayReportsEachMovedMessage(t *testing.T) {
 		t.Errorf("got failed-at %v ago, want about an hour", age)
 	}
 	got.FailedAt = time.Time{}
-	want := ReplayEvent{MessageID: id, CallID: "c-1", Reason: "NOT_FOUND", Destination: e.source,
-		Replays: 2, Outcome: ReplayMoved}
+	want := ReplayEvent{MessageID: id, CallID: "c-1", Reason: "NOT_FOUND", Detail: "why",
+		Destination: e.source, Replays: 2, Outcome: ReplayMoved}
 	if got != want {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
@@ -370,6 +371,25 @@ func TestReplayMax(t *testing.T) {
 	}
 }
 
+// TestReplayMaxBoundsFailuresToo: a destination refusing every copy does
+// not make a run bounded by Max try the whole queue.
+func TestReplayMaxBoundsFailuresToo(t *testing.T) {
+	t.Parallel()
+	e := newReplayEnv(t)
+	for _, id := range []string{"c-1", "c-2", "c-3", "c-4", "c-5"} {
+		e.put(t, deadLettered{body: callBody(id), reason: "NOT_FOUND"})
+	}
+
+	report := e.replay(t, ReplayOptions{Max: 2, To: e.srv.URL() + "/000000000000/no-such-queue"})
+
+	if report.Failed != 2 || report.Moved != 0 {
+		t.Errorf("got %+v, want two failed tries and no more", report)
+	}
+	if got := e.bodies(t, e.dlq); len(got) != 5 {
+		t.Errorf("got %d left in the DLQ, want all 5", len(got))
+	}
+}
+
 // Released messages come back at once; each counts once, and a matching
 // message behind more than one receive of others is still reached.
 func TestReplayCountsEachMessageOnce(t *testing.T) {
@@ -530,5 +550,13 @@ func TestReplayCallID(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestReplayRefusesTheDLQAsDestination(t *testing.T) {
+	_, err := Replay(context.Background(), nil, ReplayOptions{
+		DLQURL: "http://127.0.0.1:1/000000000000/dlq", To: "http://127.0.0.1:1/000000000000/dlq"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "dead-letter queue itself") {
+		t.Errorf("got %v, want a refusal", err)
 	}
 }

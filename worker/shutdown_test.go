@@ -184,8 +184,12 @@ func TestShutdownKeepsAnswerInFlight(t *testing.T) {
 	}
 }
 
+// TestDrainDeadlineReleasesMessage: a handler still at work at the drain
+// deadline is cancelled and its message given back. The deadline is past
+// the 1 s long poll, so no poll is left open to take the message again
+// (a server may hand messages to a poll whose client has gone).
 func TestDrainDeadlineReleasesMessage(t *testing.T) {
-	const drain = 300 * time.Millisecond
+	const drain = 1500 * time.Millisecond
 	h := newShutdownHarness(t, worker.Config{WaitTime: time.Second, DrainTimeout: drain},
 		newTransport())
 	var started atomic.Bool

@@ -55,6 +55,9 @@ func runCheck(ctx context.Context, cfg config.Config, out io.Writer, asJSON bool
 	}
 	list := sf.Checklist(ctx)
 	list = append(list, queueChecks(ctx, cfg)...)
+	if ctx.Err() != nil {
+		return fmt.Errorf("check: interrupted: %w", ctx.Err())
+	}
 	if err := printChecklist(out, list, asJSON); err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ func (e *exitError) Unwrap() error { return e.err }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts a graceful stop; giving the signals back to
+	// the runtime then lets a second one end the process at once.
+	context.AfterFunc(ctx, stop)
 	os.Exit(execute(ctx, os.Args[1:]))
 }
 
@@ -55,7 +58,7 @@ func newRootCommand() *cobra.Command {
 	}
 	configPath := root.PersistentFlags().String("config", "",
 		"YAML file of settings named like the environment variables; the environment wins")
-	root.AddCommand(newRunCommand(configPath), newSendCommand(), newDemoCommand())
+	root.AddCommand(newRunCommand(configPath), newSendCommand(configPath), newDemoCommand())
 	root.AddCommand(newCheckCommand(configPath))
 	root.AddCommand(newFakeSalesforceCommand())
 	root.AddCommand(newReplayCommand(configPath))

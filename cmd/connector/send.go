@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/spf13/cobra"
 
+	"github.com/callsummary/connector/config"
 	"github.com/callsummary/connector/worker"
 )
 
@@ -30,7 +31,7 @@ type sendOptions struct {
 	allowInvalid bool
 }
 
-func newSendCommand() *cobra.Command {
+func newSendCommand(configPath *string) *cobra.Command {
 	var o sendOptions
 	cmd := &cobra.Command{
 		Use:   "send",
@@ -40,11 +41,18 @@ func newSendCommand() *cobra.Command {
   cat summaries.jsonl | connector send --file -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.queueURL == "" && *configPath != "" {
+				file, err := config.ReadFile(*configPath)
+				if err != nil {
+					return &exitError{code: exitConfig, err: err}
+				}
+				o.queueURL = file["SQS_QUEUE_URL"]
+			}
 			return runSend(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.queueURL, "queue-url", os.Getenv("SQS_QUEUE_URL"), "queue URL (default $SQS_QUEUE_URL)")
+	f.StringVar(&o.queueURL, "queue-url", os.Getenv("SQS_QUEUE_URL"), "queue URL (default $SQS_QUEUE_URL, else SQS_QUEUE_URL of --config)")
 	f.StringVar(&o.callID, "call-id", "", "clientCallId of one summary")
 	f.StringVar(&o.summary, "summary", "", "summary text of one summary")
 	f.StringVar(&o.summaryID, "summary-id", "", "summaryId (default: derived from call id and text)")
@@ -57,7 +65,7 @@ func newSendCommand() *cobra.Command {
 
 func runSend(ctx context.Context, o sendOptions, stdin io.Reader, out io.Writer) error {
 	if o.queueURL == "" {
-		return errors.New("send: no queue: set --queue-url or SQS_QUEUE_URL")
+		return errors.New("send: no queue: set --queue-url, SQS_QUEUE_URL or --config")
 	}
 	bodies, err := sendBodies(o, stdin)
 	if err != nil {
@@ -136,8 +144,8 @@ func readLines(path string, stdin io.Reader, allowInvalid bool) ([]string, error
 		bodies = append(bodies, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("send: %s: after line %d: %w (a line may hold at most %d bytes)",
-			path, n, err, maxLineBytes)
+		return nil, fmt.Errorf("send: %s: line %d: %w (a line may hold at most %d bytes)",
+			path, n+1, err, maxLineBytes)
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("send: nothing sent; %d invalid lines (use --allow-invalid to "+

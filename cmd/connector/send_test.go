@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -41,4 +43,18 @@ func TestReadLines(t *testing.T) {
 			t.Errorf("got %v, want lines 1 and 3 named", err)
 		}
 	})
+}
+
+func TestSendTakesQueueFromConfigFile(t *testing.T) {
+	checkEnv(t)
+	queue := os.Getenv("SQS_QUEUE_URL")
+	t.Setenv("SQS_QUEUE_URL", "")
+	path := filepath.Join(t.TempDir(), "connector.yaml")
+	if err := os.WriteFile(path, []byte("SQS_QUEUE_URL: "+queue+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCommand(t, "send", "--config", path, "--call-id", "c-1", "--summary", "x")
+	if err != nil || !strings.Contains(out, "sent 1 of 1") {
+		t.Errorf("got %v, %q; want one message sent to the file's queue", err, out)
+	}
 }
