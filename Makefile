@@ -47,7 +47,7 @@ test: lint
 	echo "fauxqs SQS emulator at $$endpoint"; \
 	SQS_EMULATOR_ENDPOINT=$$endpoint REQUIRE_SQS_EMULATOR=1 \
 		$(GO) test $(TEST_FLAGS) -v ./... 2>&1 | tee .cache/test.log | \
-		grep -vE '^=== (RUN|PAUSE|CONT|NAME)|^    --- PASS: Fuzz[A-Za-z]+/[0-9a-f]+ '; \
+		grep -vE '^=== (RUN|PAUSE|CONT|NAME)|^    --- (PASS|SKIP): Fuzz[A-Za-z]+/[0-9a-f]+ '; \
 	echo "full test log: .cache/test.log"
 
 # unit runs the tests without the external emulator (its cases skip and say so).
