@@ -141,4 +141,6 @@ func (p *Pool) setVisibility(m types.Message, d time.Duration) {
 func (p *Pool) release(m types.Message) {
 	p.setVisibility(m, 0)
 	p.stats.addReleased()
+	p.log.Info().Str("message_id", aws.ToString(m.MessageId)).
+		Msg("received while stopping; given back to the queue unhandled")
 }

@@ -112,7 +112,7 @@ func Replay(ctx context.Context, q ReplayQueue, opts ReplayOptions,
 	if opts.DLQURL == "" {
 		return ReplayReport{}, errors.New("replay: no dead-letter queue URL")
 	}
-	if opts.To == opts.DLQURL {
+	if opts.To != "" && strings.TrimRight(opts.To, "/") == strings.TrimRight(opts.DLQURL, "/") {
 		return ReplayReport{}, errors.New("replay: the destination is the dead-letter queue itself; " +
 			"the copies would lose their reason")
 	}

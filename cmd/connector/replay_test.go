@@ -202,3 +202,11 @@ func TestReplayCommandTakesDLQFromConfigFile(t *testing.T) {
 		t.Errorf("got %v\n%s%s\nwant one message listed from the file's DLQ", err, out, errOut)
 	}
 }
+
+func TestReplayCommandRefusesTheDLQAsDestination(t *testing.T) {
+	_, _, dlq := replayQueues(t, "NOT_FOUND")
+	out, _, err := runReplayCommand(t, "--to", dlq+"/")
+	if err == nil || !strings.Contains(err.Error(), "dead-letter queue itself") || out != "" {
+		t.Errorf("got %v and output %q, want a refusal and nothing printed", err, out)
+	}
+}
