@@ -42,15 +42,7 @@ var errFailed = errors.New("at least one scenario failed")
 
 // execute runs the command with args and returns the exit code.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := newCommand()
-	cmd.SetArgs(args)
-	cmd.SetOut(stdout)
-	cmd.SetErr(stderr)
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
-		return 1
-	}
-	return 0
+	return pipeline.Execute(ctx, newCommand(), args, stdout, stderr)
 }
 
 func newCommand() *cobra.Command {
@@ -112,7 +104,7 @@ func runScenarios(ctx context.Context, o options, scenarios []scenario,
 			res.Error = err.Error()
 			reportFailure(stderr, sc, err, logPath(o, sc))
 		}
-		if err := writeJSONLine(stdout, res); err != nil {
+		if err := pipeline.WriteJSONLine(stdout, res); err != nil {
 			return err
 		}
 		results = append(results, res)

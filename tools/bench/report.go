@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -45,23 +44,23 @@ type result struct {
 func (r *run) measure(res result, complete bool) (result, []string) {
 	latencies, last := r.latencies()
 	if !r.began.IsZero() && !last.IsZero() {
-		res.Seconds = round(last.Sub(r.began).Seconds(), 3)
+		res.Seconds = pipeline.Round(last.Sub(r.began).Seconds(), 3)
 	}
 	done := res.Messages
 	if !complete {
 		done = r.tb.writes.written()
 	}
 	if res.Seconds > 0 {
-		res.MessagesPerSecond = round(float64(done)/res.Seconds, 1)
+		res.MessagesPerSecond = pipeline.Round(float64(done)/res.Seconds, 1)
 	}
-	res.APICallsPerMessage = round(float64(r.tb.Org.Calls().API)/float64(res.Messages), 3)
-	res.P50ms = round(percentile(latencies, 0.50), 1)
-	res.P99ms = round(percentile(latencies, 0.99), 1)
-	res.MaxMs = round(percentile(latencies, 1), 1)
+	res.APICallsPerMessage = pipeline.Round(float64(r.tb.Org.Calls().API)/float64(res.Messages), 3)
+	res.P50ms = pipeline.Round(percentile(latencies, 0.50), 1)
+	res.P99ms = pipeline.Round(percentile(latencies, 0.99), 1)
+	res.MaxMs = pipeline.Round(percentile(latencies, 1), 1)
 	if r.w != nil {
 		u := r.w.usage()
-		res.PeakRSSMiB = round(u.peakRSSMiB, 1)
-		res.WorkerCPUSeconds = round(u.cpuSeconds, 2)
+		res.PeakRSSMiB = pipeline.Round(u.peakRSSMiB, 1)
+		res.WorkerCPUSeconds = pipeline.Round(u.cpuSeconds, 2)
 	}
 	res.DeadLetters = r.tb.DeadLetters()
 
@@ -101,21 +100,6 @@ func percentile(ds []time.Duration, q float64) float64 {
 	rank := int(math.Ceil(q*float64(len(sorted)))) - 1
 	rank = max(0, min(rank, len(sorted)-1))
 	return float64(sorted[rank]) / float64(time.Millisecond)
-}
-
-func round(x float64, decimals int) float64 {
-	scale := math.Pow(10, float64(decimals))
-	return math.Round(x*scale) / scale
-}
-
-// writeJSONLine prints res as one line of JSON.
-func writeJSONLine(w io.Writer, res result) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }
 
 // writeTable prints the results as a table, numbers aligned right.

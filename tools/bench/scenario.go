@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
 	"github.com/callsummary/connector/tools/internal/pipeline"
 )
 
@@ -148,22 +145,12 @@ func (r *run) preload(ctx context.Context) error {
 }
 
 func (r *run) sendBatch(ctx context.Context, batch []call) error {
-	entries := make([]types.SendMessageBatchRequestEntry, len(batch))
+	bodies := make([]string, len(batch))
 	for i := range batch {
-		entries[i] = types.SendMessageBatchRequestEntry{
-			Id:          aws.String(strconv.Itoa(i)),
-			MessageBody: aws.String(batch[i].body()),
-		}
+		bodies[i] = batch[i].body()
 	}
-	out, err := r.tb.Queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{
-		QueueUrl: aws.String(r.tb.QueueURL), Entries: entries})
-	if err != nil {
+	if _, err := r.tb.SendBatch(ctx, bodies); err != nil {
 		return err
-	}
-	if len(out.Failed) > 0 {
-		f := out.Failed[0]
-		return fmt.Errorf("%d messages refused, the first with %s: %s",
-			len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	now := time.Now()
 	for i := range batch {

@@ -59,15 +59,7 @@ var errFailed = errors.New("the chaos run failed")
 
 // execute runs the command with args and returns the exit code.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := newCommand()
-	cmd.SetArgs(args)
-	cmd.SetOut(stdout)
-	cmd.SetErr(stderr)
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "chaos:", err)
-		return 1
-	}
-	return 0
+	return pipeline.Execute(ctx, newCommand(), args, stdout, stderr)
 }
 
 func newCommand() *cobra.Command {
@@ -87,7 +79,7 @@ func newCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := writeJSONLine(cmd.OutOrStdout(), res); err != nil {
+			if err := pipeline.WriteJSONLine(cmd.OutOrStdout(), res); err != nil {
 				return err
 			}
 			if res.failed() {
@@ -173,7 +165,7 @@ func (r *run) measure(runErr error) (result, error) {
 		Faults:          r.f.counts(),
 	}
 	if !r.began.IsZero() {
-		res.Seconds = round(r.finished.Sub(r.began).Seconds(), 1)
+		res.Seconds = pipeline.Round(r.finished.Sub(r.began).Seconds(), 1)
 	}
 	calls := r.tb.Org.Calls()
 	res.APICalls, res.TokenCalls = calls.API, calls.Token

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -60,21 +59,6 @@ func (res result) failed() bool {
 // limitPauses counts the pauses the limit period should have caused.
 func (res result) limitPauses() int {
 	return res.Pauses["REQUEST_LIMIT_EXCEEDED"] + res.Pauses[worker.ReasonUsageCeiling]
-}
-
-func round(x float64, decimals int) float64 {
-	scale := math.Pow(10, float64(decimals))
-	return math.Round(x*scale) / scale
-}
-
-// writeJSONLine prints res as one line of JSON.
-func writeJSONLine(w io.Writer, res result) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }
 
 // logSummary is what the workers' logs say, counted.

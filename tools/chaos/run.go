@@ -7,13 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/callsummary/connector/salesforce"
 	"github.com/callsummary/connector/tools/internal/pipeline"
@@ -178,27 +173,16 @@ func (r *run) send(ctx context.Context) error {
 }
 
 func (r *run) sendBatch(ctx context.Context, batch []message) error {
-	entries := make([]types.SendMessageBatchRequestEntry, len(batch))
+	bodies := make([]string, len(batch))
 	for i := range batch {
-		entries[i] = types.SendMessageBatchRequestEntry{
-			Id:          aws.String(strconv.Itoa(i)),
-			MessageBody: aws.String(batch[i].body),
-		}
+		bodies[i] = batch[i].body
 	}
-	out, err := r.tb.Queue.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{
-		QueueUrl: aws.String(r.tb.QueueURL), Entries: entries})
+	ids, err := r.tb.SendBatch(ctx, bodies)
 	if err != nil {
 		return err
 	}
-	if len(out.Failed) > 0 {
-		f := out.Failed[0]
-		return fmt.Errorf("%d messages refused, the first with %s: %s",
-			len(out.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
-	}
-	for _, ok := range out.Successful {
-		if i, err := strconv.Atoi(aws.ToString(ok.Id)); err == nil && i < len(batch) {
-			batch[i].messageID = aws.ToString(ok.MessageId)
-		}
+	for i := range batch {
+		batch[i].messageID = ids[i]
 	}
 	return nil
 }
