@@ -47,6 +47,21 @@ func loadConfig(path string) (config.Config, error) {
 	return config.FromFileAndEnv(path)
 }
 
+// fileSetting fills *value with the setting name of the YAML file at path
+// when neither a flag nor the environment gave one, for the commands that
+// need a single setting rather than a whole valid configuration.
+func fileSetting(path, name string, value *string) error {
+	if *value != "" || path == "" {
+		return nil
+	}
+	file, err := config.ReadFile(path)
+	if err != nil {
+		return &exitError{code: exitConfig, err: err}
+	}
+	*value = file[name]
+	return nil
+}
+
 // runCheck prints the checklist and fails when any line does.
 func runCheck(ctx context.Context, cfg config.Config, out io.Writer, asJSON bool) error {
 	sf, err := salesforce.New(salesforceConfig(cfg))

@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/callsummary/connector/config"
 	"github.com/callsummary/connector/worker"
 )
 
@@ -45,12 +44,8 @@ func newReplayCommand(configPath *string) *cobra.Command {
   connector replay --call-id c-123 --to https://sqs.eu-west-1.amazonaws.com/123456789012/retry`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.DLQURL == "" && *configPath != "" {
-				file, err := config.ReadFile(*configPath)
-				if err != nil {
-					return &exitError{code: exitConfig, err: err}
-				}
-				o.DLQURL = file["SQS_DLQ_URL"]
+			if err := fileSetting(*configPath, "SQS_DLQ_URL", &o.DLQURL); err != nil {
+				return err
 			}
 			return runReplay(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},

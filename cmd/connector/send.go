@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/spf13/cobra"
 
-	"github.com/callsummary/connector/config"
 	"github.com/callsummary/connector/worker"
 )
 
@@ -41,18 +40,15 @@ func newSendCommand(configPath *string) *cobra.Command {
   cat summaries.jsonl | connector send --file -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.queueURL == "" && *configPath != "" {
-				file, err := config.ReadFile(*configPath)
-				if err != nil {
-					return &exitError{code: exitConfig, err: err}
-				}
-				o.queueURL = file["SQS_QUEUE_URL"]
+			if err := fileSetting(*configPath, "SQS_QUEUE_URL", &o.queueURL); err != nil {
+				return err
 			}
 			return runSend(cmd.Context(), o, cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.queueURL, "queue-url", os.Getenv("SQS_QUEUE_URL"), "queue URL (default $SQS_QUEUE_URL, else SQS_QUEUE_URL of --config)")
+	f.StringVar(&o.queueURL, "queue-url", os.Getenv("SQS_QUEUE_URL"),
+		"queue URL (default $SQS_QUEUE_URL, else SQS_QUEUE_URL of --config)")
 	f.StringVar(&o.callID, "call-id", "", "clientCallId of one summary")
 	f.StringVar(&o.summary, "summary", "", "summary text of one summary")
 	f.StringVar(&o.summaryID, "summary-id", "", "summaryId (default: derived from call id and text)")
