@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,6 +34,9 @@ type repeatLimiter struct {
 
 type repeatKey struct{ level, message, err string }
 
+// errorKey is how zerolog writes the key of an error field.
+var errorKey = []byte(`"error":`)
+
 type repeatCount struct {
 	start   time.Time
 	passed  int
@@ -51,6 +55,11 @@ func (l *repeatLimiter) Write(p []byte) (int, error) {
 		if _, err := l.next.Write(summary); err != nil {
 			return 0, err
 		}
+	}
+	// Most lines, the per-message outcome lines among them, carry no error;
+	// they are passed on without being decoded.
+	if !bytes.Contains(p, errorKey) {
+		return l.next.Write(p)
 	}
 	var line struct {
 		Level   string `json:"level"`
