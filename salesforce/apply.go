@@ -96,7 +96,7 @@ func (c *Client) runBatch(jobs []*job) {
 func (c *Client) applyAll(ctx context.Context, items []*item) {
 	sch, err := c.currentSchema(ctx)
 	if err != nil {
-		finishAll(items, err)
+		finishOpen(items, Result{}, err)
 		return
 	}
 	since := c.locks.now()
@@ -109,10 +109,11 @@ func (c *Client) applyAll(ctx context.Context, items []*item) {
 	c.appendAll(ctx, sch, groups, since)
 }
 
-func finishAll(items []*item, err error) {
+// finishOpen settles every item not yet done with res and err.
+func finishOpen(items []*item, res Result, err error) {
 	for _, it := range items {
 		if !it.done {
-			it.finish(Result{}, err)
+			it.finish(res, err)
 		}
 	}
 }
@@ -147,7 +148,7 @@ func groupByRecord(items []*item) []*recordGroup {
 
 // fail finishes the group's open items with err.
 func (g *recordGroup) fail(err error) {
-	finishAll(g.items, err)
+	finishOpen(g.items, Result{}, err)
 }
 
 // open reports whether some item of the group is not done.

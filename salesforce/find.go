@@ -195,22 +195,15 @@ func distinctFold(names []string) []string {
 // (Salesforce folds case by the user's locale), the ids left without a
 // record are asked again one by one, so that no record is missed.
 func (c *Client) queryChunk(ctx context.Context, sch *schema, f lookupField, ids []string) map[string]match {
-	found := make(map[string]match, len(ids))
 	rows, err := c.queryAll(ctx, c.selectQuery(sch, f, ids))
 	if err != nil {
-		err = fmt.Errorf("query %s by %s: %w", sch.object, f.name, err)
-		for _, id := range ids {
-			found[id] = match{err: err}
-		}
-		return found
+		return failedMatches(ids, fmt.Errorf("query %s by %s: %w", sch.object, f.name, err))
 	}
 	byID, stray, err := assignRows(sch, f, ids, rows)
 	if err != nil {
-		for _, id := range ids {
-			found[id] = match{err: err}
-		}
-		return found
+		return failedMatches(ids, err)
 	}
+	found := make(map[string]match, len(ids))
 	for id, recs := range byID {
 		found[id] = oneMatch(sch, f, id, recs)
 	}
@@ -220,6 +213,15 @@ func (c *Client) queryChunk(ctx context.Context, sch *schema, f lookupField, ids
 				found[id] = m
 			}
 		}
+	}
+	return found
+}
+
+// failedMatches gives every id of a query that failed its error.
+func failedMatches(ids []string, err error) map[string]match {
+	found := make(map[string]match, len(ids))
+	for _, id := range ids {
+		found[id] = match{err: err}
 	}
 	return found
 }

@@ -142,14 +142,6 @@ func settleOverwrite(sch *schema, w overwrite, r saveResult) {
 // value failed in the same write; it is transient.
 var errRetryAlone = errors.New("salesforce: retry alone")
 
-func finishOpen(items []*item, res Result, err error) {
-	for _, it := range items {
-		if !it.done {
-			it.finish(res, err)
-		}
-	}
-}
-
 // apiError turns a failed record result into an *APIError. The HTTP status
 // of a collections answer is 200 whatever the record's fate, so 400 stands
 // for it; classification goes by the code.
