@@ -95,6 +95,20 @@ type ReplayReport struct {
 	Messages      []ReplayEvent
 }
 
+// Check refuses options no replay can run with: no dead-letter queue, or
+// the dead-letter queue itself as destination (the copies would lose
+// their reason). Replay checks them first; a caller may check earlier.
+func (o ReplayOptions) Check() error {
+	switch {
+	case o.DLQURL == "":
+		return errors.New("replay: no dead-letter queue URL")
+	case o.To != "" && strings.TrimRight(o.To, "/") == strings.TrimRight(o.DLQURL, "/"):
+		return errors.New("replay: the destination is the dead-letter queue itself; " +
+			"the copies would lose their reason")
+	}
+	return nil
+}
+
 // Replay moves dead-lettered messages that match opts back to their source
 // queue, or to opts.To. Each copy keeps the body and the upstream
 // attributes; of ours it keeps only connector.replays, one higher. The
@@ -109,12 +123,8 @@ type ReplayReport struct {
 // once per message handled, from the calling goroutine.
 func Replay(ctx context.Context, q ReplayQueue, opts ReplayOptions,
 	progress func(ReplayEvent)) (ReplayReport, error) {
-	if opts.DLQURL == "" {
-		return ReplayReport{}, errors.New("replay: no dead-letter queue URL")
-	}
-	if opts.To != "" && strings.TrimRight(opts.To, "/") == strings.TrimRight(opts.DLQURL, "/") {
-		return ReplayReport{}, errors.New("replay: the destination is the dead-letter queue itself; " +
-			"the copies would lose their reason")
+	if err := opts.Check(); err != nil {
+		return ReplayReport{}, err
 	}
 	opts.Reason = strings.ToUpper(strings.TrimSpace(opts.Reason))
 	r := &replayer{queue: q, opts: opts, progress: progress,

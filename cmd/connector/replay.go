@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -71,8 +70,8 @@ func runReplay(ctx context.Context, o replayOptions, out, errOut io.Writer) erro
 	if o.Max < 0 || o.OlderThan < 0 {
 		return errors.New("replay: --max and --older-than must not be negative")
 	}
-	if o.To != "" && strings.TrimRight(o.To, "/") == strings.TrimRight(o.DLQURL, "/") {
-		return errors.New("replay: --to is the dead-letter queue itself; the copies would lose their reason")
+	if err := o.Check(); err != nil {
+		return err
 	}
 	client, err := newSQSClient(ctx, 30*time.Second)
 	if err != nil {
