@@ -37,17 +37,27 @@ func newHTTPClient(timeout time.Duration) *http.Client {
 // instance: more than the calls in flight at once.
 const salesforceIdleConns = 64
 
-// checkQueues asks SQS for each queue's ARN, which proves that the queue
+// checkQueues asks SQS about each queue, which proves that the queue
 // exists and that the credentials may reach it.
 func checkQueues(ctx context.Context, c *sqs.Client, urls ...string) error {
 	for _, u := range urls {
-		_, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-			QueueUrl:       aws.String(u),
-			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
-		})
-		if err != nil {
+		if _, err := queueAttributes(ctx, c, u); err != nil {
 			return fmt.Errorf("sqs check: queue %s: %w", u, err)
 		}
 	}
 	return nil
+}
+
+// queueAttributes reads what the checks show of a queue: its visibility
+// timeout and redrive policy.
+func queueAttributes(ctx context.Context, c *sqs.Client, url string) (map[string]string, error) {
+	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{
+			types.QueueAttributeNameVisibilityTimeout, types.QueueAttributeNameRedrivePolicy},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Attributes, nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/spf13/cobra"
@@ -102,17 +101,13 @@ func queueChecks(ctx context.Context, cfg config.Config) []salesforce.Check {
 }
 
 func queueCheck(ctx context.Context, client *sqs.Client, name, url string) salesforce.Check {
-	out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{
-			types.QueueAttributeNameVisibilityTimeout, types.QueueAttributeNameRedrivePolicy},
-	})
+	attrs, err := queueAttributes(ctx, client, url)
 	if err != nil {
 		return salesforce.Check{Name: name, Detail: fmt.Sprintf("%s: %v", url, err)}
 	}
 	detail := url + ", visibility timeout " +
-		out.Attributes[string(types.QueueAttributeNameVisibilityTimeout)] + " s"
-	if redrive := out.Attributes[string(types.QueueAttributeNameRedrivePolicy)]; redrive != "" {
+		attrs[string(types.QueueAttributeNameVisibilityTimeout)] + " s"
+	if redrive := attrs[string(types.QueueAttributeNameRedrivePolicy)]; redrive != "" {
 		detail += ", redrive policy " + redrive
 	}
 	return salesforce.Check{Name: name, OK: true, Detail: detail}
